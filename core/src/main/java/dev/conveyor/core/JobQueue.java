@@ -1,0 +1,215 @@
+package dev.conveyor.core;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.redis.client.Command;
+import io.vertx.mutiny.redis.client.Redis;
+import io.vertx.mutiny.redis.client.RedisConnection;
+import io.vertx.mutiny.redis.client.Request;
+import io.vertx.mutiny.redis.client.Response;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The queue protocol over Redis: one method per job transition, each one Lua script, plus the
+ * reads. Every call fails with {@link StorageUnavailableException} when Redis cannot be reached or
+ * does not answer within the configured timeout, so no caller ever hangs on a lost Redis.
+ */
+public final class JobQueue {
+
+  private static final LuaScript SUBMIT = LuaScript.load("submit-4.lua");
+  private static final LuaScript CLAIM = LuaScript.load("claim-3.lua");
+  private static final LuaScript COMPLETE = LuaScript.load("complete-3.lua");
+  private static final LuaScript FAIL = LuaScript.load("fail-6.lua");
+  private static final LuaScript PROMOTE = LuaScript.load("promote-2.lua");
+  private static final LuaScript RECOVER = LuaScript.load("recover-5.lua");
+
+  private final Redis redis;
+  private final RedisKeys keys;
+  private final Duration timeout;
+
+  /**
+   * @param redis the client (the Quarkus-managed one in the apps)
+   * @param keys key names, with this system's prefix
+   * @param timeout how long one Redis call may take before Redis counts as unavailable
+   */
+  public JobQueue(Redis redis, RedisKeys keys, Duration timeout) {
+    this.redis = redis;
+    this.keys = keys;
+    this.timeout = timeout;
+  }
+
+  public RedisKeys keys() {
+    return keys;
+  }
+
+  /** The outcome of a submission: whether it was queued now, and the job's status after it. */
+  public record Submission(boolean queued, JobStatus status) {}
+
+  /** Queues the job unless the same data is already pending, working or worked. */
+  public Uni<Submission> submit(String id, String data, String acceptedBy) {
+    return guard(
+            SUBMIT.run(
+                redis,
+                List.of(keys.job(id), keys.queue(), keys.stats(), keys.deadLetters()),
+                List.of(id, data, acceptedBy)),
+            "submit")
+        .map(
+            r ->
+                new Submission(r.get(0).toInteger() == 1, JobStatus.fromWire(r.get(1).toString())));
+  }
+
+  /** The job with this id, if Redis has it (worked and failed jobs expire). */
+  public Uni<Optional<JobRecord>> find(String id) {
+    Request hmget = Request.cmd(Command.HMGET).arg(keys.job(id));
+    JobRecord.READABLE_FIELDS.forEach(hmget::arg);
+    return guard(redis.send(hmget), "read job")
+        .map(
+            r -> {
+              Map<String, String> fields = new LinkedHashMap<>();
+              for (int i = 0; i < JobRecord.READABLE_FIELDS.size(); i++) {
+                Response value = r.get(i);
+                if (value != null) {
+                  fields.put(JobRecord.READABLE_FIELDS.get(i), value.toString());
+                }
+              }
+              String status = fields.remove("status");
+              return status == null
+                  ? Optional.<JobRecord>empty()
+                  : Optional.of(new JobRecord(id, JobStatus.fromWire(status), fields));
+            });
+  }
+
+  /**
+   * Waits up to {@code wait} on a dedicated connection for the next queued id and moves it into
+   * this worker's processing list in the same step (BLMOVE), so a job is never only in memory.
+   * Empty when the wait ran out.
+   */
+  public Uni<Optional<String>> takeNext(RedisConnection connection, String node, Duration wait) {
+    double seconds = Math.max(wait.toMillis(), 10) / 1000.0;
+    Request blmove =
+        Request.cmd(Command.BLMOVE)
+            .arg(keys.queue())
+            .arg(keys.processing(node))
+            .arg("RIGHT")
+            .arg("LEFT")
+            .arg(Double.toString(seconds));
+    return guard(connection.send(blmove), wait.plus(timeout), "take next job")
+        .map(r -> Optional.ofNullable(r).map(Response::toString));
+  }
+
+  /** Takes ownership of an id that {@link #takeNext} moved; empty if it is no pending job. */
+  public Uni<Optional<ClaimedJob>> claim(String id, String node, String lease) {
+    return guard(
+            CLAIM.run(
+                redis,
+                List.of(keys.job(id), keys.processing(node), keys.stats()),
+                List.of(id, node, lease)),
+            "claim")
+        .map(
+            r ->
+                r == null
+                    ? Optional.<ClaimedJob>empty()
+                    : Optional.of(
+                        new ClaimedJob(id, r.get(0).toString(), r.get(1).toInteger(), lease)));
+  }
+
+  /** Records the result, kept for {@code ttl}; false when fenced (the job is no longer ours). */
+  public Uni<Boolean> complete(ClaimedJob job, String node, String resultJson, Duration ttl) {
+    return guard(
+            COMPLETE.run(
+                redis,
+                List.of(keys.job(job.id()), keys.processing(node), keys.stats()),
+                List.of(job.id(), job.lease(), resultJson, Long.toString(ttl.toMillis()), node)),
+            "complete")
+        .map(r -> r.toInteger() == 1);
+  }
+
+  /** What became of a failed attempt. */
+  public enum FailOutcome {
+    FENCED,
+    RETRY_SCHEDULED,
+    FAILED
+  }
+
+  /** Records a failed attempt: retried after a backoff, or failed after the last attempt. */
+  public Uni<FailOutcome> fail(ClaimedJob job, String node, String error, RetryPolicy policy) {
+    return guard(
+            FAIL.run(
+                redis,
+                List.of(
+                    keys.job(job.id()),
+                    keys.processing(node),
+                    keys.stats(),
+                    keys.queue(),
+                    keys.delayed(),
+                    keys.deadLetters()),
+                List.of(
+                    job.id(),
+                    job.lease(),
+                    error,
+                    Integer.toString(policy.maxAttempts()),
+                    Long.toString(policy.backoffAfter(job.attempt()).toMillis()),
+                    Long.toString(policy.failedTtl().toMillis()),
+                    Integer.toString(policy.maxDeadLetters()),
+                    node)),
+            "fail")
+        .map(r -> FailOutcome.values()[r.toInteger()]);
+  }
+
+  /** Moves up to {@code limit} retries whose backoff is over back to the queue. */
+  public Uni<Integer> promoteDue(int limit) {
+    return guard(
+            PROMOTE.run(
+                redis, List.of(keys.delayed(), keys.queue()), List.of(Integer.toString(limit))),
+            "promote retries")
+        .map(Response::toInteger);
+  }
+
+  /** How many of a worker's jobs went back to the queue, and how many were failed instead. */
+  public record Recovery(int requeued, int failed) {}
+
+  /** Puts the jobs in a worker's processing list back at the head of the queue. */
+  public Uni<Recovery> recover(String node, RetryPolicy policy) {
+    return guard(
+            RECOVER.run(
+                redis,
+                List.of(
+                    keys.processing(node),
+                    keys.queue(),
+                    keys.stats(),
+                    keys.deadLetters(),
+                    keys.jobPrefix()),
+                List.of(
+                    node,
+                    Integer.toString(policy.maxRecoveries()),
+                    Long.toString(policy.failedTtl().toMillis()),
+                    Integer.toString(policy.maxDeadLetters()))),
+            "recover")
+        .map(r -> new Recovery(r.get(0).toInteger(), r.get(1).toInteger()));
+  }
+
+  /** Answers when Redis answers a PING in time. */
+  public Uni<Void> ping() {
+    return guard(redis.send(Request.cmd(Command.PING)), "ping").replaceWithVoid();
+  }
+
+  private <T> Uni<T> guard(Uni<T> call, String what) {
+    return guard(call, timeout, what);
+  }
+
+  private static <T> Uni<T> guard(Uni<T> call, Duration limit, String what) {
+    return call.ifNoItem()
+        .after(limit)
+        .failWith(
+            () ->
+                new StorageUnavailableException(
+                    "Redis did not answer " + what + " within " + limit.toMillis() + " ms", null))
+        .onFailure(f -> !(f instanceof StorageUnavailableException))
+        .transform(
+            f ->
+                new StorageUnavailableException("Redis failed " + what + ": " + f.getMessage(), f));
+  }
+}

@@ -1,0 +1,61 @@
+package dev.conveyor.core;
+
+/**
+ * Every Redis key name Conveyor uses, and the only place one is built. All keys share a prefix
+ * ({@code conveyor} by default, {@code REDIS_PREFIX}) so that several systems, or several tests,
+ * can share one Redis. {@code docs/redis-keys.md} tables each key's type, writer, reader and TTL.
+ */
+public final class RedisKeys {
+
+  /** The prefix used when none is configured. */
+  public static final String DEFAULT_PREFIX = "conveyor";
+
+  private final String prefix;
+
+  public RedisKeys(String prefix) {
+    if (prefix == null || prefix.isBlank() || prefix.contains(" ")) {
+      throw new IllegalArgumentException(
+          "Redis key prefix must be a non-empty word without spaces, got '" + prefix + "'");
+    }
+    this.prefix = prefix;
+  }
+
+  public String prefix() {
+    return prefix;
+  }
+
+  /** LIST of pending job ids: submit LPUSHes, workers BLMOVE from the right end (FIFO). */
+  public String queue() {
+    return prefix + ":queue";
+  }
+
+  /** HASH of one job: status, data, attempts, owner, lease, timestamps, result or error. */
+  public String job(String id) {
+    return jobPrefix() + id;
+  }
+
+  /** What {@link #job} puts before the id, for scripts that build job keys from ids they read. */
+  public String jobPrefix() {
+    return prefix + ":job:";
+  }
+
+  /** LIST of the ids a worker has taken from the queue and not yet finished. */
+  public String processing(String node) {
+    return prefix + ":processing:" + node;
+  }
+
+  /** ZSET of jobs waiting out a retry backoff, scored by the time they are due (ms). */
+  public String delayed() {
+    return prefix + ":delayed";
+  }
+
+  /** LIST of the ids of failed jobs, newest first, bounded in length. */
+  public String deadLetters() {
+    return prefix + ":dead";
+  }
+
+  /** HASH of counters since the store began: accepted, worked, failed, retried, recovered, … */
+  public String stats() {
+    return prefix + ":stats";
+  }
+}

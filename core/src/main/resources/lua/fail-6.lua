@@ -1,0 +1,49 @@
+--[[
+  fail-6.lua: record a failed attempt; retry it after a backoff, or move it to the dead letters.
+
+  KEYS[1] job hash                 (conveyor:job:<id>)
+  KEYS[2] this worker's processing (conveyor:processing:<node>)
+  KEYS[3] stats hash               (conveyor:stats)
+  KEYS[4] queue list               (conveyor:queue)
+  KEYS[5] delayed zset             (conveyor:delayed), score = due time in ms
+  KEYS[6] dead-letter list         (conveyor:dead)
+  ARGV[1] job id
+  ARGV[2] lease given by claim-3
+  ARGV[3] error text
+  ARGV[4] max attempts
+  ARGV[5] backoff before the next attempt, ms (0: queue again at once)
+  ARGV[6] TTL of a failed job, ms
+  ARGV[7] most dead letters kept
+  ARGV[8] node name of the worker
+
+  Returns 1 when the job will be retried, 2 when it is now failed, 0 when fenced (see complete-3).
+]]
+if redis.call('HGET', KEYS[1], 'lease') ~= ARGV[2] or redis.call('HGET', KEYS[1], 'status') ~= 'working' then
+  if redis.call('HGET', KEYS[1], 'worker') ~= ARGV[8] then
+    redis.call('LREM', KEYS[2], 1, ARGV[1])
+  end
+  redis.call('HINCRBY', KEYS[3], 'fenced', 1)
+  return 0
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('LREM', KEYS[2], 1, ARGV[1])
+redis.call('HDEL', KEYS[1], 'lease', 'worker')
+local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts'))
+if attempts < tonumber(ARGV[4]) then
+  local due = now + tonumber(ARGV[5])
+  redis.call('HSET', KEYS[1], 'status', 'pending', 'last_error', ARGV[3], 'retry_at', due)
+  if tonumber(ARGV[5]) > 0 then
+    redis.call('ZADD', KEYS[5], due, ARGV[1])
+  else
+    redis.call('LPUSH', KEYS[4], ARGV[1])
+  end
+  redis.call('HINCRBY', KEYS[3], 'retried', 1)
+  return 1
+end
+redis.call('HSET', KEYS[1], 'status', 'failed', 'last_error', ARGV[3], 'failed_at', now)
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+redis.call('LPUSH', KEYS[6], ARGV[1])
+redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[7]) - 1)
+redis.call('HINCRBY', KEYS[3], 'failed', 1)
+return 2

@@ -1,0 +1,51 @@
+--[[
+  recover-5.lua: put the jobs of a worker's processing list back at the head of the queue.
+  Used for a worker's own list (at start-up, or when its shutdown grace runs out) and by the
+  cluster janitor for a dead worker's list.
+
+  KEYS[1] the worker's processing list (conveyor:processing:<node>)
+  KEYS[2] queue list                   (conveyor:queue)
+  KEYS[3] stats hash                   (conveyor:stats)
+  KEYS[4] dead-letter list             (conveyor:dead)
+  KEYS[5] job key prefix               (conveyor:job:) -- job keys are this prefix plus the id
+  ARGV[1] node name that owned the list
+  ARGV[2] most recoveries of one job before it is failed as a poison pill
+  ARGV[3] TTL of a failed job, ms
+  ARGV[4] most dead letters kept
+
+  Returns {requeued, failed}. Jobs that are no longer this worker's (completed, or recovered and
+  claimed elsewhere) are only dropped from the list.
+]]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local requeued, failed = 0, 0
+-- the list's head is its newest entry; pushing newest first leaves the oldest next in line
+for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local job = KEYS[5] .. id
+  local status = redis.call('HGET', job, 'status')
+  if status == 'pending' then
+    -- moved by BLMOVE but never claimed
+    redis.call('RPUSH', KEYS[2], id)
+    requeued = requeued + 1
+  elseif status == 'working' and redis.call('HGET', job, 'worker') == ARGV[1] then
+    local recoveries = redis.call('HINCRBY', job, 'recoveries', 1)
+    redis.call('HDEL', job, 'lease', 'worker', 'started_at')
+    if recoveries >= tonumber(ARGV[2]) then
+      redis.call('HSET', job, 'status', 'failed', 'failed_at', now,
+        'last_error', 'worker ' .. ARGV[1] .. ' was lost while working this job ' .. recoveries ..
+        ' times; not retried again (poison pill?)')
+      redis.call('PEXPIRE', job, ARGV[3])
+      redis.call('LPUSH', KEYS[4], id)
+      redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[4]) - 1)
+      redis.call('HINCRBY', KEYS[3], 'failed', 1)
+      failed = failed + 1
+    else
+      redis.call('HSET', job, 'status', 'pending', 'last_error', 'worker ' .. ARGV[1] .. ' was lost')
+      redis.call('RPUSH', KEYS[2], id)
+      redis.call('HINCRBY', KEYS[3], 'recovered', 1)
+      requeued = requeued + 1
+    end
+  end
+end
+redis.call('DEL', KEYS[1])
+return {requeued, failed}
