@@ -68,6 +68,16 @@ public final class TestRedis {
     return client.send(request).await().atMost(Duration.ofSeconds(5));
   }
 
+  /** The whole of a Redis list, head first. */
+  public java.util.List<String> list(String key) {
+    Response items = call("LRANGE", key, "0", "-1");
+    java.util.List<String> values = new java.util.ArrayList<>();
+    for (int i = 0; i < items.size(); i++) {
+      values.add(items.get(i).toString());
+    }
+    return values;
+  }
+
   void close() {
     client.close();
   }

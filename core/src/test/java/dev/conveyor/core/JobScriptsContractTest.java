@@ -1,0 +1,251 @@
+package dev.conveyor.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.conveyor.testkit.PrivateRedis;
+import dev.conveyor.testkit.RedisExtension;
+import dev.conveyor.testkit.TestRedis;
+import io.vertx.mutiny.redis.client.RedisConnection;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The contract of every job transition script, each run against a real Redis. */
+@ExtendWith(RedisExtension.class)
+class JobScriptsContractTest {
+
+  private static final Duration TIMEOUT = Duration.ofSeconds(2);
+  private static final Duration WAIT = Duration.ofMillis(200);
+  private static final RetryPolicy NO_BACKOFF =
+      new RetryPolicy(2, Duration.ZERO, Duration.ofMinutes(1), 100, 2);
+
+  private static JobQueue queue(TestRedis redis) {
+    return new JobQueue(redis.client(), new RedisKeys(redis.prefix()), TIMEOUT);
+  }
+
+  private static <T> T await(io.smallrye.mutiny.Uni<T> uni) {
+    return uni.await().atMost(Duration.ofSeconds(5));
+  }
+
+  /** BLMOVE then claim, the way a worker does it. */
+  private static ClaimedJob take(JobQueue queue, TestRedis redis, String node) {
+    RedisConnection connection = await(redis.client().connect());
+    try {
+      String id = await(queue.takeNext(connection, node, WAIT)).orElseThrow();
+      return await(queue.claim(id, node, node + "-lease-" + System.nanoTime())).orElseThrow();
+    } finally {
+      connection.close().await().indefinitely();
+    }
+  }
+
+  @Test
+  void submitQueuesANewJobAsPending(TestRedis redis) {
+    JobQueue queue = queue(redis);
+    JobQueue.Submission submission = await(queue.submit("ID1", "foo", "api@test"));
+    assertTrue(submission.queued());
+    assertEquals(JobStatus.PENDING, submission.status());
+    JobRecord job = await(queue.find("ID1")).orElseThrow();
+    assertEquals(JobStatus.PENDING, job.status());
+    assertEquals("0", job.field("attempts").orElseThrow());
+    assertEquals("api@test", job.field("accepted_by").orElseThrow());
+    assertEquals(List.of("ID1"), redis.list(queue.keys().queue()));
+  }
+
+  @Test
+  void theSameDataIsQueuedOnceWhilePendingOrWorking(TestRedis redis) {
+    JobQueue queue = queue(redis);
+    await(queue.submit("ID1", "foo", "api"));
+    assertFalse(await(queue.submit("ID1", "foo", "api")).queued());
+    ClaimedJob job = take(queue, redis, "w1");
+    JobQueue.Submission again = await(queue.submit("ID1", "foo", "api"));
+    assertFalse(again.queued());
+    assertEquals(JobStatus.WORKING, again.status());
+    assertEquals(0, redis.call("LLEN", queue.keys().queue()).toInteger());
+    assertEquals("foo", job.data());
+  }
+
+  @Test
+  void queueIsFirstInFirstOut(TestRedis redis) {
+    JobQueue queue = queue(redis);
+    for (String id : List.of("A", "B", "C")) {
+      await(queue.submit(id, id, "api"));
+    }
+    assertEquals("A", take(queue, redis, "w").id());
+    assertEquals("B", take(queue, redis, "w").id());
+    assertEquals("C", take(queue, redis, "w").id());
+  }
+
+  @Test
+  void takeNextReturnsEmptyWhenTheWaitRunsOut(TestRedis redis) {
+    JobQueue queue = queue(redis);
+    RedisConnection connection = await(redis.client().connect());
+    assertEquals(Optional.empty(), await(queue.takeNext(connection, "w", WAIT)));
+    connection.close().await().indefinitely();
+  }
+
+  @Test
+  void claimMarksTheJobWorkingUnderALease(TestRedis redis) {
+    JobQueue queue = queue(redis);
+    await(queue.submit("ID1", "foo", "api"));
+    ClaimedJob job = take(queue, redis, "w1");
+    assertEquals(1, job.attempt());
+    JobRecord record = await(queue.find("ID1")).orElseThrow();
+    assertEquals(JobStatus.WORKING, record.status());
+    assertEquals("w1", record.field("worker").orElseThrow());
+    assertTrue(record.field("started_at").isPresent());
+    assertEquals(List.of("ID1"), redis.list(queue.keys().processing("w1")));
+  }
+
+  @Test
+  void claimSkipsAnIdThatIsNoPendingJob(TestRedis redis) {
+    JobQueue queue = queue(redis);
+    redis.call("LPUSH", queue.keys().queue(), "GHOST");
+    RedisConnection connection = await(redis.client().connect());
+    String id = await(queue.takeNext(connection, "w1", WAIT)).orElseThrow();
+    connection.close().await().indefinitely();
+    assertEquals(Optional.empty(), await(queue.claim(id, "w1", "lease")));
+    assertEquals(0, redis.call("LLEN", queue.keys().processing("w1")).toInteger());
+  }
+
+  @Test
+  void completeWritesResultStatusAndTtlInOneStep(TestRedis redis) {
+    JobQueue queue = queue(redis);
+    await(queue.submit("ID1", "foo", "api"));
+    ClaimedJob job = take(queue, redis, "w1");
+    assertTrue(await(queue.complete(job, "w1", "{\"ok\":true}", Duration.ofSeconds(10))));
+    JobRecord record = await(queue.find("ID1")).orElseThrow();
+    assertEquals(JobStatus.WORKED, record.status());
+    assertEquals("{\"ok\":true}", record.field("result").orElseThrow());
+    assertEquals("w1", record.field("worked_by").orElseThrow());
+    long ttl = redis.call("PTTL", queue.keys().job("ID1")).toLong();
+    assertTrue(ttl > 8_000 && ttl <= 10_000, "ttl " + ttl);
+    assertEquals(0, redis.call("LLEN", queue.keys().processing("w1")).toInteger());
+    assertFalse(await(queue.submit("ID1", "foo", "api")).queued(), "a worked result is served");
+  }
+
+  @Test
+  void aWorkedResultExpiresAfterItsTtl(TestRedis redis) throws Exception {
+    JobQueue queue = queue(redis);
+    await(queue.submit("ID1", "foo", "api"));
+    ClaimedJob job = take(queue, redis, "w1");
+    await(queue.complete(job, "w1", "{}", Duration.ofMillis(50)));
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(2))
+        .until(() -> await(queue.find("ID1")).isEmpty());
+  }
+
+  @Test
+  void aStaleOwnerCannotCompleteARecoveredJob(TestRedis redis) {
+    JobQueue queue = queue(redis);
+    await(queue.submit("ID1", "foo", "api"));
+    ClaimedJob stale = take(queue, redis, "w1");
+    assertEquals(new JobQueue.Recovery(1, 0), await(queue.recover("w1", RetryPolicy.DEFAULT)));
+    ClaimedJob fresh = take(queue, redis, "w2");
+    assertEquals(2, fresh.attempt());
+
+    assertFalse(await(queue.complete(stale, "w1", "{\"by\":\"stale\"}", Duration.ofSeconds(10))));
+    assertEquals(JobQueue.FailOutcome.FENCED, await(queue.fail(stale, "w1", "late", NO_BACKOFF)));
+    assertTrue(await(queue.complete(fresh, "w2", "{\"by\":\"fresh\"}", Duration.ofSeconds(10))));
+    JobRecord record = await(queue.find("ID1")).orElseThrow();
+    assertEquals("{\"by\":\"fresh\"}", record.field("result").orElseThrow());
+    assertEquals("w2", record.field("worked_by").orElseThrow());
+    assertEquals("2", redis.call("HGET", queue.keys().stats(), "fenced").toString());
+  }
+
+  @Test
+  void aStaleCompletionNeverRemovesTheSameWorkersNewerClaim(TestRedis redis) {
+    JobQueue queue = queue(redis);
+    await(queue.submit("ID1", "foo", "api"));
+    ClaimedJob stale = take(queue, redis, "w1");
+    await(queue.recover("w1", RetryPolicy.DEFAULT));
+    take(queue, redis, "w1");
+    assertFalse(await(queue.complete(stale, "w1", "{}", Duration.ofSeconds(10))));
+    assertEquals(List.of("ID1"), redis.list(queue.keys().processing("w1")));
+  }
+
+  @Test
+  void aFailedAttemptIsRetriedThenFailedIntoTheDeadLetters(TestRedis redis) {
+    JobQueue queue = queue(redis);
+    await(queue.submit("ID1", "foo", "api"));
+    ClaimedJob first = take(queue, redis, "w1");
+    assertEquals(
+        JobQueue.FailOutcome.RETRY_SCHEDULED, await(queue.fail(first, "w1", "boom 1", NO_BACKOFF)));
+    JobRecord retrying = await(queue.find("ID1")).orElseThrow();
+    assertEquals(JobStatus.PENDING, retrying.status());
+    assertEquals("boom 1", retrying.field("last_error").orElseThrow());
+
+    ClaimedJob second = take(queue, redis, "w1");
+    assertEquals(2, second.attempt());
+    assertEquals(
+        JobQueue.FailOutcome.FAILED, await(queue.fail(second, "w1", "boom 2", NO_BACKOFF)));
+    JobRecord failed = await(queue.find("ID1")).orElseThrow();
+    assertEquals(JobStatus.FAILED, failed.status());
+    assertEquals("boom 2", failed.field("last_error").orElseThrow());
+    assertEquals(List.of("ID1"), redis.list(queue.keys().deadLetters()));
+    assertTrue(redis.call("PTTL", queue.keys().job("ID1")).toLong() > 0, "failed jobs expire");
+
+    assertTrue(await(queue.submit("ID1", "foo", "api")).queued(), "a failed job is queued again");
+    assertEquals(0, redis.call("LLEN", queue.keys().deadLetters()).toInteger());
+    assertEquals("0", await(queue.find("ID1")).orElseThrow().field("attempts").orElseThrow());
+  }
+
+  @Test
+  void aRetryWaitsOutItsBackoffInTheDelayedSet(TestRedis redis) {
+    JobQueue queue = queue(redis);
+    RetryPolicy slow = new RetryPolicy(3, Duration.ofMillis(300), Duration.ofMinutes(1), 100, 3);
+    await(queue.submit("ID1", "foo", "api"));
+    await(queue.fail(take(queue, redis, "w1"), "w1", "boom", slow));
+    assertEquals(0, redis.call("LLEN", queue.keys().queue()).toInteger());
+    assertEquals(0, await(queue.promoteDue(100)));
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(3))
+        .until(() -> await(queue.promoteDue(100)) == 1);
+    assertEquals(1, redis.call("LLEN", queue.keys().queue()).toInteger());
+    assertEquals(0, redis.call("ZCARD", queue.keys().delayed()).toInteger());
+  }
+
+  @Test
+  void recoverPutsAWorkersJobsBackAtTheHeadOfTheQueue(TestRedis redis) {
+    JobQueue queue = queue(redis);
+    for (String id : List.of("A", "B", "C")) {
+      await(queue.submit(id, id, "api"));
+    }
+    take(queue, redis, "w1"); // A
+    assertEquals(new JobQueue.Recovery(1, 0), await(queue.recover("w1", RetryPolicy.DEFAULT)));
+    assertEquals("A", take(queue, redis, "w2").id(), "a recovered job goes first");
+    assertEquals(0, redis.call("EXISTS", queue.keys().processing("w1")).toInteger());
+    assertEquals("1", redis.call("HGET", queue.keys().stats(), "recovered").toString());
+  }
+
+  @Test
+  void aJobWhoseWorkersKeepDyingIsFailedAsAPoisonPill(TestRedis redis) {
+    JobQueue queue = queue(redis);
+    await(queue.submit("ID1", "foo", "api"));
+    take(queue, redis, "w1");
+    assertEquals(new JobQueue.Recovery(1, 0), await(queue.recover("w1", NO_BACKOFF)));
+    take(queue, redis, "w2");
+    assertEquals(new JobQueue.Recovery(0, 1), await(queue.recover("w2", NO_BACKOFF)));
+    JobRecord record = await(queue.find("ID1")).orElseThrow();
+    assertEquals(JobStatus.FAILED, record.status());
+    assertTrue(record.field("last_error").orElseThrow().contains("poison"));
+  }
+
+  @Test
+  void scriptsReloadThemselvesAfterARedisRestart(@PrivateRedis TestRedis redis) {
+    JobQueue queue = queue(redis);
+    await(queue.submit("ID1", "foo", "api"));
+    redis.server().stop();
+    assertThrows(StorageUnavailableException.class, () -> await(queue.submit("ID2", "bar", "api")));
+    redis.server().restart();
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .ignoreExceptions()
+        .until(() -> await(queue.submit("ID2", "bar", "api")).queued());
+    assertEquals(JobStatus.PENDING, await(queue.find("ID1")).orElseThrow().status(), "AOF kept it");
+  }
+}
