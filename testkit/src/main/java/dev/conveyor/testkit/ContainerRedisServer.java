@@ -27,6 +27,15 @@ final class ContainerRedisServer implements RedisServer {
   }
 
   static boolean dockerAvailable() {
+    boolean configured =
+        System.getenv("DOCKER_HOST") != null
+            || java.nio.file.Files.exists(java.nio.file.Path.of("/var/run/docker.sock"))
+            || java.nio.file.Files.exists(
+                java.nio.file.Path.of(
+                    System.getProperty("user.home"), ".testcontainers.properties"));
+    if (!configured) {
+      return false; // nothing to ask: skip Testcontainers' slow and noisy probing
+    }
     try {
       return DockerClientFactory.instance().isDockerAvailable();
     } catch (RuntimeException | LinkageError e) {
@@ -100,6 +109,16 @@ final class ContainerRedisServer implements RedisServer {
         Thread.onSpinWait();
       }
     }
+  }
+
+  @Override
+  public void freeze() {
+    docker().pauseContainerCmd(container.getContainerId()).exec();
+  }
+
+  @Override
+  public void thaw() {
+    docker().unpauseContainerCmd(container.getContainerId()).exec();
   }
 
   @Override

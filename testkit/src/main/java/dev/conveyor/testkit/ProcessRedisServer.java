@@ -152,6 +152,33 @@ final class ProcessRedisServer implements RedisServer {
   }
 
   @Override
+  public synchronized void freeze() {
+    signal("STOP");
+  }
+
+  @Override
+  public synchronized void thaw() {
+    signal("CONT");
+  }
+
+  private void signal(String name) {
+    if (!isRunning()) {
+      throw new IllegalStateException("redis-server on port " + port + " is not running");
+    }
+    try {
+      int exit =
+          new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start().waitFor();
+      if (exit != 0) {
+        throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed: " + exit);
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot signal redis-server", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
   public synchronized boolean isRunning() {
     return process != null && process.isAlive();
   }

@@ -22,6 +22,12 @@ public interface RedisServer extends AutoCloseable {
 
   boolean isRunning();
 
+  /** Freezes it (SIGSTOP, or a paused container): connections stay open, nothing answers. */
+  void freeze();
+
+  /** Undoes {@link #freeze()}. */
+  void thaw();
+
   /** Stops it for good and removes its data. */
   @Override
   void close();

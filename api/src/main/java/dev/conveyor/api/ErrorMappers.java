@@ -1,0 +1,87 @@
+package dev.conveyor.api;
+
+import dev.conveyor.core.StorageUnavailableException;
+import jakarta.ws.rs.NotAllowedException;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+/**
+ * Every error leaves as JSON {@code {"error":"…"}} with the right status: never an HTML page, a
+ * stack trace or an internal detail. A Redis outage is logged once when it starts and once when it
+ * ends, not once per request.
+ */
+public class ErrorMappers {
+
+  private static final Logger LOG = Logger.getLogger(ErrorMappers.class);
+
+  /** Seconds a client should wait before retrying after a 503. */
+  static final String RETRY_AFTER_SECONDS = "1";
+
+  private static final AtomicBoolean STORAGE_DOWN = new AtomicBoolean();
+
+  static Response json(int status, String message) {
+    return Response.status(status)
+        .type(MediaType.APPLICATION_JSON)
+        .entity(Map.of("error", message))
+        .build();
+  }
+
+  /** Called after any successful Redis call, to log the end of an outage once. */
+  static void storageAnswered() {
+    if (STORAGE_DOWN.compareAndSet(true, false)) {
+      LOG.info("Redis answers again: accepting work");
+    }
+  }
+
+  @ServerExceptionMapper
+  public Response invalid(InvalidWorkException e) {
+    return json(e.status(), e.getMessage());
+  }
+
+  @ServerExceptionMapper
+  public Response storageUnavailable(StorageUnavailableException e) {
+    if (STORAGE_DOWN.compareAndSet(false, true)) {
+      LOG.warnf(
+          "Redis unavailable, answering 503 until it returns (REDIS_URL: is the redis service up?): %s",
+          e.getMessage());
+    }
+    return Response.fromResponse(json(503, "storage unavailable"))
+        .header("Retry-After", RETRY_AFTER_SECONDS)
+        .build();
+  }
+
+  @ServerExceptionMapper
+  public Response notAllowed(NotAllowedException e) {
+    return Response.fromResponse(
+            json(405, "method not allowed: use POST /api/v1/work or GET /api/v1/work/<callback>"))
+        .allow(e.getResponse().getAllowedMethods())
+        .build();
+  }
+
+  @ServerExceptionMapper
+  public Response web(WebApplicationException e) {
+    int status = e.getResponse().getStatus();
+    String message =
+        switch (status) {
+          case 404 -> "no such resource: use POST /api/v1/work or GET /api/v1/work/<callback>";
+          case 413 -> "request body is larger than MAX_BODY_SIZE";
+          case 415 -> "unsupported content type: send JSON";
+          default ->
+              Response.Status.fromStatusCode(status) != null
+                  ? Response.Status.fromStatusCode(status).getReasonPhrase()
+                  : "request refused";
+        };
+    return json(status, message);
+  }
+
+  @ServerExceptionMapper
+  public Response unexpected(Exception e) {
+    LOG.error("unexpected error answering a request", e);
+    return json(500, "internal error: the request was not completed; see the server log");
+  }
+}

@@ -1,0 +1,26 @@
+package dev.conveyor.api;
+
+import dev.conveyor.core.JobQueue;
+import dev.conveyor.core.NodeNames;
+import dev.conveyor.core.RedisKeys;
+import io.vertx.mutiny.redis.client.Redis;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Named;
+import jakarta.inject.Singleton;
+
+/** Wires core's queue protocol to the Redis client that Quarkus manages (REDIS_URL). */
+public class QueueProducer {
+
+  @Produces
+  @Singleton
+  JobQueue jobQueue(Redis redis, ApiConfig config) {
+    return new JobQueue(redis, new RedisKeys(config.redisPrefix()), config.redisTimeout());
+  }
+
+  @Produces
+  @Singleton
+  @Named("nodeName")
+  String nodeName(ApiConfig config) {
+    return NodeNames.apiName(config.nodeName());
+  }
+}

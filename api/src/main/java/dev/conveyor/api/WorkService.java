@@ -1,0 +1,82 @@
+package dev.conveyor.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.conveyor.core.CallbackId;
+import dev.conveyor.core.JobQueue;
+import dev.conveyor.core.JobRecord;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Named;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The API's two jobs: accept work (validate, then submit to the queue) and tell a job's status.
+ * Validation happens before any Redis call.
+ */
+@ApplicationScoped
+public class WorkService {
+
+  /** Stored fields that are epoch milliseconds, shown as ISO-8601 instants. */
+  private static final java.util.Set<String> TIMESTAMPS =
+      java.util.Set.of("accepted_at", "started_at", "finished_at", "retry_at", "failed_at");
+
+  private static final java.util.Set<String> COUNTS = java.util.Set.of("attempts", "recoveries");
+
+  private final JobQueue queue;
+  private final String nodeName;
+  private final ObjectMapper json;
+
+  public WorkService(JobQueue queue, @Named("nodeName") String nodeName, ObjectMapper json) {
+    this.queue = queue;
+    this.nodeName = nodeName;
+    this.json = json;
+  }
+
+  /** What POST answers: the seed's four fields, in the seed's order. */
+  public record Accepted(String accepted_by, String callback, String data, String status) {}
+
+  public Uni<Accepted> accept(byte[] body) {
+    String data = WorkRequestParser.data(body);
+    String id = CallbackId.of(data);
+    return queue
+        .submit(id, data, nodeName)
+        .invoke(ErrorMappers::storageAnswered)
+        .map(s -> new Accepted(nodeName, id, data, "accepted"));
+  }
+
+  /** The job's public view, or empty when Redis has no such job (unknown, or expired). */
+  public Uni<Optional<Map<String, Object>>> status(String id) {
+    return queue.find(id).invoke(ErrorMappers::storageAnswered).map(found -> found.map(this::view));
+  }
+
+  private Map<String, Object> view(JobRecord job) {
+    Map<String, Object> view = new LinkedHashMap<>();
+    view.put("status", job.status().wire());
+    view.put("callback", job.id());
+    job.fields().forEach((name, value) -> view.put(name, render(name, value)));
+    return view;
+  }
+
+  private Object render(String name, String value) {
+    if (TIMESTAMPS.contains(name)) {
+      return Instant.ofEpochMilli(Long.parseLong(value)).toString();
+    }
+    if (COUNTS.contains(name)) {
+      return Integer.parseInt(value);
+    }
+    if (name.equals("result")) {
+      try {
+        JsonNode result = json.readTree(value);
+        return result;
+      } catch (IOException e) {
+        return value; // a handler's result is JSON; should one not be, show it as text
+      }
+    }
+    return value;
+  }
+}

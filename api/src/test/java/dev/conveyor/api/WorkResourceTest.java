@@ -1,0 +1,299 @@
+package dev.conveyor.api;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.aMapWithSize;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.notNullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.conveyor.core.JobQueue;
+import dev.conveyor.core.RedisKeys;
+import dev.conveyor.testkit.InjectRedis;
+import dev.conveyor.testkit.RedisServer;
+import dev.conveyor.testkit.RedisTestResource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.vertx.mutiny.redis.client.Command;
+import io.vertx.mutiny.redis.client.Redis;
+import io.vertx.mutiny.redis.client.Request;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The seed's HTTP contract, point by point, against a real Redis. */
+@QuarkusTest
+@WithTestResource(RedisTestResource.class)
+class WorkResourceTest {
+
+  private static final String FOO = "ACBD18DB4CC2F85CEDEF654FCCC4A4D8";
+
+  @InjectRedis RedisServer server;
+  @Inject Redis redis;
+  @Inject JobQueue queue;
+
+  private RedisKeys keys() {
+    return queue.keys();
+  }
+
+  private String call(Command command, String... args) {
+    Request request = Request.cmd(command);
+    for (String arg : args) {
+      request.arg(arg);
+    }
+    var response = redis.send(request).await().atMost(Duration.ofSeconds(5));
+    return response == null ? null : response.toString();
+  }
+
+  @BeforeEach
+  void privateRedisStartsEmpty() {
+    call(Command.FLUSHDB); // this test class's own, private Redis
+  }
+
+  @Test
+  void postAcceptsWorkWithTheSeedsFourFieldsAndALocation() {
+    given()
+        .body("{\"data\":\"foo\"}")
+        .post("/api/v1/work")
+        .then()
+        .statusCode(200)
+        .contentType(ContentType.JSON)
+        .header("Location", "/api/v1/work/" + FOO)
+        .body("$", aMapWithSize(4))
+        .body("accepted_by", equalTo("api@test"))
+        .body("callback", equalTo(FOO))
+        .body("data", equalTo("foo"))
+        .body("status", equalTo("accepted"));
+    assertEquals("1", call(Command.LLEN, keys().queue()));
+  }
+
+  @Test
+  void postAcceptsTheSeedsFormEncodedCurlAndIgnoresAPathSuffix() {
+    given()
+        .contentType("application/x-www-form-urlencoded")
+        .body("{\"data\":\"foo\"}")
+        .post("/api/v1/work/anything/here")
+        .then()
+        .statusCode(200)
+        .body("callback", equalTo(FOO));
+  }
+
+  @Test
+  void callbackIsTheMd5OfTheDataOnly() {
+    record Case(String body, String id) {}
+    for (Case c :
+        List.of(
+            new Case("{\"data\":\"\"}", "D41D8CD98F00B204E9800998ECF8427E"),
+            new Case("{\"data\":\"é\"}", "66DDCD97CFDEABB2F6FB8A999B4BC76F"),
+            new Case("{\"data\":\"hello world\"}", "5EB63BBBE01EEED093CB22BB8F5ACDC3"),
+            new Case("{\"data\":\"f\\u006fo\",\"extra\":[1,2]}", FOO),
+            new Case("{\"other\":1,\"data\":\"foo\"}", FOO))) {
+      given()
+          .contentType("application/json; charset=utf-8")
+          .body(c.body().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+          .post("/api/v1/work")
+          .then()
+          .statusCode(200)
+          .body("callback", equalTo(c.id()));
+    }
+  }
+
+  @Test
+  void getShowsPendingThenWorkingThenWorkedThenNotFound() {
+    given().body("{\"data\":\"foo\"}").post("/api/v1/work").then().statusCode(200);
+    given()
+        .get("/api/v1/work/" + FOO)
+        .then()
+        .statusCode(200)
+        .contentType(ContentType.JSON)
+        .body("status", equalTo("pending"))
+        .body("attempts", equalTo(0));
+
+    var job =
+        queue
+            .takeNext(
+                redis.connect().await().indefinitely(), "worker-t@host", Duration.ofSeconds(1))
+            .flatMap(id -> queue.claim(id.orElseThrow(), "worker-t@host", "lease-1"))
+            .await()
+            .indefinitely()
+            .orElseThrow();
+    given()
+        .get("/api/v1/work/" + FOO)
+        .then()
+        .body("status", equalTo("working"))
+        .body("worker", equalTo("worker-t@host"))
+        .body("started_at", notNullValue());
+
+    queue
+        .complete(job, "worker-t@host", "{\"bytes\":3}", Duration.ofMillis(400))
+        .await()
+        .indefinitely();
+    given()
+        .get("/api/v1/work/_" + FOO + "?verbose=1")
+        .then()
+        .statusCode(200)
+        .body("status", equalTo("worked"))
+        .body("worked_by", equalTo("worker-t@host"))
+        .body("result.bytes", equalTo(3))
+        .body("attempts", equalTo(1));
+
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(3))
+        .until(() -> given().get("/api/v1/work/" + FOO).statusCode() == 404);
+    given()
+        .get("/api/v1/work/" + FOO)
+        .then()
+        .contentType(ContentType.JSON)
+        .body("status", equalTo("404. not found!"));
+  }
+
+  @Test
+  void unknownLowercaseOrMalformedIdsAreNotFound() {
+    for (String id :
+        List.of(
+            "D41D8CD98F00B204E9800998ECF8427E",
+            FOO.toLowerCase(),
+            "..%2F..%2Fetc%2Fpasswd",
+            "%00",
+            "x".repeat(3000))) {
+      given()
+          .urlEncodingEnabled(false)
+          .get("/api/v1/work/" + id)
+          .then()
+          .statusCode(404)
+          .contentType(ContentType.JSON)
+          .body("status", equalTo("404. not found!"));
+    }
+  }
+
+  @Test
+  void getWithoutAnIdIsABadRequest() {
+    for (String path : List.of("/api/v1/work", "/api/v1/work/")) {
+      given()
+          .get(path)
+          .then()
+          .statusCode(400)
+          .contentType(ContentType.JSON)
+          .body("error", equalTo("No callback_id was given in GET request"));
+    }
+  }
+
+  @Test
+  void badBodiesAreRefusedWithAClearJsonErrorAndNeverReachRedis() {
+    String scriptsBefore = scriptCalls();
+    record Case(String body, String message) {}
+    for (Case c :
+        List.of(
+            new Case("", "request body is empty"),
+            new Case("   ", "request body is empty"),
+            new Case("{\"data\":", "not valid JSON"),
+            new Case("{\"data\":\"foo\"} trailing", "not valid JSON"),
+            new Case("[\"foo\"]", "must be a JSON object, got an array"),
+            new Case("\"foo\"", "must be a JSON object, got a string"),
+            new Case("{}", "field data is missing"),
+            new Case("{\"data\":1}", "data must be a JSON string, got a number"),
+            new Case("{\"data\":true}", "data must be a JSON string, got a boolean"),
+            new Case("{\"data\":null}", "data must be a JSON string, got null"),
+            new Case("{\"data\":{\"a\":1}}", "data must be a JSON string, got an object"),
+            new Case("{\"data\":[1]}", "data must be a JSON string, got an array"),
+            new Case("{\"data\":\"a\",\"data\":\"b\"}", "not valid JSON"),
+            new Case("{\"data\":\"\\ud800\"}", "unpaired surrogate"),
+            new Case("[".repeat(5000), "not valid JSON"))) {
+      given()
+          .contentType(ContentType.JSON)
+          .body(c.body())
+          .post("/api/v1/work")
+          .then()
+          .statusCode(400)
+          .contentType(ContentType.JSON)
+          .body("error", containsString(c.message()))
+          .body("error", not(containsString("Exception")));
+    }
+    given()
+        .contentType(ContentType.JSON)
+        .body(new byte[] {'{', '"', 'd', 'a', 't', 'a', '"', ':', '"', (byte) 0xC3, '"', '}'})
+        .post("/api/v1/work")
+        .then()
+        .statusCode(400)
+        .body("error", containsString("not valid JSON"));
+    assertEquals(scriptsBefore, scriptCalls(), "no script ran for a refused request");
+    assertEquals("0", call(Command.DBSIZE));
+  }
+
+  @Test
+  void aBodyOverTheLimitIsRefusedWith413Json() {
+    byte[] big = new byte[1024 * 1024 + 10];
+    java.util.Arrays.fill(big, (byte) 'a');
+    given()
+        .contentType(ContentType.JSON)
+        .body(big)
+        .post("/api/v1/work")
+        .then()
+        .statusCode(413)
+        .contentType(ContentType.JSON)
+        .body("error", containsString("MAX_BODY_SIZE"));
+    given()
+        .contentType(ContentType.JSON)
+        .body(new java.io.ByteArrayInputStream(big)) // no length: sent chunked
+        .post("/api/v1/work")
+        .then()
+        .statusCode(413)
+        .contentType(ContentType.JSON)
+        .body("error", containsString("MAX_BODY_SIZE"));
+    assertEquals("0", call(Command.DBSIZE));
+  }
+
+  @Test
+  void otherMethodsAreNotAllowed() {
+    for (String method : List.of("PUT", "DELETE", "PATCH")) {
+      given()
+          .body("{\"data\":\"foo\"}")
+          .request(method, "/api/v1/work")
+          .then()
+          .statusCode(405)
+          .contentType(ContentType.JSON)
+          .body("error", containsString("method not allowed"));
+    }
+    given().delete("/api/v1/work/" + FOO).then().statusCode(405).contentType(ContentType.JSON);
+  }
+
+  @Test
+  void theSameDataIsQueuedOnceWhilePendingAndAWorkedResultIsServed() {
+    for (int i = 0; i < 3; i++) {
+      given().body("{\"data\":\"foo\"}").post("/api/v1/work").then().statusCode(200);
+    }
+    assertEquals("1", call(Command.LLEN, keys().queue()));
+    var job =
+        queue
+            .takeNext(redis.connect().await().indefinitely(), "w", Duration.ofSeconds(1))
+            .flatMap(id -> queue.claim(id.orElseThrow(), "w", "lease"))
+            .await()
+            .indefinitely()
+            .orElseThrow();
+    given().body("{\"data\":\"foo\"}").post("/api/v1/work").then().statusCode(200);
+    assertEquals("0", call(Command.LLEN, keys().queue()), "not queued while working");
+    queue.complete(job, "w", "{\"n\":1}", Duration.ofSeconds(30)).await().indefinitely();
+    given().body("{\"data\":\"foo\"}").post("/api/v1/work").then().statusCode(200);
+    assertEquals("0", call(Command.LLEN, keys().queue()), "not recomputed while worked");
+    given().get("/api/v1/work/" + FOO).then().body("status", equalTo("worked"));
+  }
+
+  @Test
+  void unknownPathsAnswerJson() {
+    given().get("/nothing/here").then().statusCode(404).contentType(ContentType.JSON);
+  }
+
+  private String scriptCalls() {
+    String info = call(Command.INFO, "commandstats");
+    return info.lines()
+        .filter(l -> l.startsWith("cmdstat_eval"))
+        .map(l -> l.replaceAll("usec.*", ""))
+        .sorted()
+        .toList()
+        .toString();
+  }
+}
