@@ -1,0 +1,228 @@
+package dev.conveyor.worker;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.conveyor.core.JobQueue;
+import dev.conveyor.core.RetryPolicy;
+import dev.conveyor.core.StorageUnavailableException;
+import io.vertx.mutiny.redis.client.Redis;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jboss.logging.Logger;
+
+/**
+ * One worker node: its claim loops and their shared state. Duties, in order: at start, put back
+ * whatever its processing list still holds from an earlier life of the same name; run {@code
+ * concurrency} claim loops; move due retries to the queue; on stop, stop claiming, let in-flight
+ * jobs finish within the grace, then re-queue any that did not.
+ */
+public final class Worker {
+
+  private static final Logger LOG = Logger.getLogger(Worker.class);
+
+  /** How often due retries are moved from the delayed set to the queue. */
+  static final Duration PROMOTE_EVERY = Duration.ofSeconds(1);
+
+  /** Most retries moved per promotion, so one call stays short. */
+  static final int PROMOTE_BATCH = 500;
+
+  /** Everything a worker needs to know, from the config or from a test. */
+  public record Settings(
+      String node,
+      int concurrency,
+      Duration claimWait,
+      Duration resultTtl,
+      RetryPolicy retryPolicy) {}
+
+  private final JobQueue queue;
+  private final Redis claimClient;
+  private final Settings settings;
+  private final JobHandler handler;
+  private final ObjectMapper json;
+  private final StorageWatch storage;
+  private final CountDownLatch recovered = new CountDownLatch(1);
+  private final AtomicLong processed = new AtomicLong();
+  private final AtomicLong failed = new AtomicLong();
+  private final AtomicLong inFlight = new AtomicLong();
+  private final List<Thread> loops = new ArrayList<>();
+  private volatile boolean running;
+  private Thread housekeeper;
+
+  /**
+   * @param queue the queue protocol, over the pooled client
+   * @param claimClient a client whose connections the blocking pops may hold (one per loop)
+   * @param redisUrl for log lines only
+   */
+  public Worker(
+      JobQueue queue,
+      Redis claimClient,
+      String redisUrl,
+      Settings settings,
+      JobHandler handler,
+      ObjectMapper json) {
+    this.queue = queue;
+    this.claimClient = claimClient;
+    this.settings = settings;
+    this.handler = handler;
+    this.json = json;
+    this.storage = new StorageWatch(redisUrl);
+  }
+
+  public String node() {
+    return settings.node();
+  }
+
+  public synchronized void start() {
+    if (running) {
+      return;
+    }
+    running = true;
+    housekeeper = Thread.ofPlatform().name("housekeeper").daemon().start(this::housekeep);
+    for (int i = 1; i <= settings.concurrency(); i++) {
+      ClaimLoop loop =
+          new ClaimLoop(this, queue, claimClient, settings, handler, json, storage, recovered);
+      loops.add(Thread.ofPlatform().name("claim-" + i).start(loop));
+    }
+    LOG.infof(
+        "worker %s started: %d claim loop(s), result TTL %s",
+        settings.node(), settings.concurrency(), settings.resultTtl());
+  }
+
+  public boolean running() {
+    return running;
+  }
+
+  /** True while the last Redis call of this worker failed. */
+  public boolean storageDown() {
+    return storage.isDown();
+  }
+
+  /**
+   * Stops claiming, waits up to {@code grace} for in-flight jobs, interrupts those still running,
+   * and re-queues what the processing list still holds. Returns when all loops have ended.
+   */
+  public void stop(Duration grace) {
+    synchronized (this) {
+      if (!running) {
+        return;
+      }
+      running = false;
+    }
+    LOG.infof(
+        "worker %s stopping: no new claims, %d job(s) in flight, grace %s",
+        settings.node(), inFlight.get(), grace);
+    Instant deadline = Instant.now().plus(grace);
+    for (Thread loop : loops) {
+      joinUntil(loop, deadline);
+    }
+    boolean interrupted = false;
+    for (Thread loop : loops) {
+      if (loop.isAlive()) {
+        interrupted = true;
+        loop.interrupt();
+      }
+    }
+    for (Thread loop : loops) {
+      joinUntil(loop, Instant.now().plus(settings.claimWait()).plusSeconds(5));
+    }
+    housekeeper.interrupt();
+    if (interrupted) {
+      LOG.warnf(
+          "worker %s: grace of %s ran out; re-queueing unfinished jobs", settings.node(), grace);
+    }
+    requeueOwnJobs();
+    LOG.infof(
+        "worker %s stopped: %d processed, %d failed",
+        settings.node(), processed.get(), failed.get());
+  }
+
+  private void requeueOwnJobs() {
+    try {
+      JobQueue.Recovery recovery =
+          queue.recover(settings.node(), settings.retryPolicy()).await().indefinitely();
+      if (recovery.requeued() + recovery.failed() > 0) {
+        LOG.infof(
+            "worker %s: %d job(s) back on the queue, %d failed",
+            settings.node(), recovery.requeued(), recovery.failed());
+      }
+    } catch (StorageUnavailableException e) {
+      LOG.warnf(
+          "worker %s: Redis unavailable at stop; its unfinished jobs stay in its processing"
+              + " list and are recovered by the cluster: %s",
+          settings.node(), e.getMessage());
+    }
+  }
+
+  private static void joinUntil(Thread thread, Instant deadline) {
+    long millis = Duration.between(Instant.now(), deadline).toMillis();
+    try {
+      if (millis > 0) {
+        thread.join(millis);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Start-up recovery of this name's leftovers, then the periodic promotion of due retries. */
+  private void housekeep() {
+    while (running && recovered.getCount() > 0) {
+      try {
+        JobQueue.Recovery recovery =
+            queue.recover(settings.node(), settings.retryPolicy()).await().indefinitely();
+        storage.answered();
+        if (recovery.requeued() > 0) {
+          LOG.infof(
+              "worker %s: %d job(s) left from an earlier run back on the queue",
+              settings.node(), recovery.requeued());
+        }
+        recovered.countDown();
+      } catch (StorageUnavailableException e) {
+        pause(storage.failed(e));
+      }
+    }
+    while (running) {
+      try {
+        queue.promoteDue(PROMOTE_BATCH).await().indefinitely();
+      } catch (StorageUnavailableException e) {
+        // the claim loops report outages; retries wait until Redis returns
+      }
+      pause(PROMOTE_EVERY);
+    }
+  }
+
+  static boolean pause(Duration duration) {
+    try {
+      TimeUnit.MILLISECONDS.sleep(duration.toMillis());
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  void jobStarted() {
+    inFlight.incrementAndGet();
+  }
+
+  void jobEnded(boolean succeeded) {
+    inFlight.decrementAndGet();
+    (succeeded ? processed : failed).incrementAndGet();
+  }
+
+  public long processed() {
+    return processed.get();
+  }
+
+  public long failed() {
+    return failed.get();
+  }
+
+  public long inFlight() {
+    return inFlight.get();
+  }
+}

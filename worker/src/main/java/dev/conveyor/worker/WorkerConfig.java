@@ -1,0 +1,58 @@
+package dev.conveyor.worker;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.Optional;
+
+/** The worker's settings; each is set by the environment variable named in its comment. */
+@ConfigMapping(prefix = "conveyor")
+public interface WorkerConfig {
+
+  /** NODE_NAME: this worker's name; default {@code worker-<random>@<host>}. */
+  Optional<String> nodeName();
+
+  /** REDIS_PREFIX: the prefix of every key, so several systems can share one Redis. */
+  @WithDefault("conveyor")
+  String redisPrefix();
+
+  /** REDIS_TIMEOUT: longest wait for one Redis call before it counts as an outage. */
+  @WithDefault("2s")
+  Duration redisTimeout();
+
+  /** WORK_DURATION: how long the demo work takes; 0 for none. */
+  @WithDefault("3s")
+  Duration workDuration();
+
+  /** RESULT_TTL: how long a worked result stays readable before GET answers 404. */
+  @WithDefault("10s")
+  Duration resultTtl();
+
+  /** WORKER_CONCURRENCY: jobs this worker works at once, each on its own claim loop. */
+  @WithDefault("1")
+  int concurrency();
+
+  /** MAX_ATTEMPTS: attempts of a throwing job before it is failed. */
+  @WithDefault("3")
+  int maxAttempts();
+
+  /** RETRY_BACKOFF: wait before the first retry; doubles each retry, with jitter. */
+  @WithDefault("1s")
+  Duration retryBackoff();
+
+  /** FAILED_TTL: how long a failed job stays readable in the dead letters. */
+  @WithDefault("24h")
+  Duration failedTtl();
+
+  /** MAX_RECOVERIES: times a job may outlive its worker before it is failed as a poison pill. */
+  @WithDefault("3")
+  int maxRecoveries();
+
+  /** CLAIM_WAIT: how long one blocking pop waits; bounds how long a stop waits on an idle loop. */
+  @WithDefault("1s")
+  Duration claimWait();
+
+  /** SHUTDOWN_GRACE: on SIGTERM, how long in-flight jobs may take before they are re-queued. */
+  @WithDefault("30s")
+  Duration shutdownGrace();
+}
