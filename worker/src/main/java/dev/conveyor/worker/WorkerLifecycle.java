@@ -5,6 +5,8 @@ import dev.conveyor.core.JobQueue;
 import dev.conveyor.core.NodeNames;
 import dev.conveyor.core.RedisKeys;
 import dev.conveyor.core.RetryPolicy;
+import dev.conveyor.core.StopSignals;
+import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.mutiny.core.Vertx;
@@ -64,6 +66,7 @@ public class WorkerLifecycle {
   }
 
   void onStart(@Observes StartupEvent event) {
+    StopSignals.onStop(() -> Quarkus.asyncExit(0));
     worker.start();
   }
 

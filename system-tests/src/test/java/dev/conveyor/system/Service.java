@@ -1,0 +1,111 @@
+package dev.conveyor.system;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+
+/**
+ * One packaged Conveyor service (its {@code quarkus-run.jar}) running as a real child process, with
+ * its output in a log file. Only this process is ever signalled.
+ */
+final class Service implements AutoCloseable {
+
+  private final String name;
+  private final Process process;
+  private final Path log;
+  private final int port;
+
+  private Service(String name, Process process, Path log, int port) {
+    this.name = name;
+    this.process = process;
+    this.log = log;
+    this.port = port;
+  }
+
+  /** Starts the jar named by system property {@code conveyor.<module>.jar} and waits for ready. */
+  static Service start(String module, int port, Map<String, String> env) throws IOException {
+    Path jar = Path.of(System.getProperty("conveyor." + module + ".jar"));
+    if (!Files.exists(jar)) {
+      throw new IllegalStateException(jar + " is missing: run ./mvnw package first");
+    }
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Path log = Files.createTempFile("conveyor-" + module + "-", ".log");
+    ProcessBuilder builder =
+        new ProcessBuilder(java, "-Xmx256m", "-jar", jar.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
+    builder.environment().putAll(env);
+    builder.environment().put("QUARKUS_HTTP_PORT", Integer.toString(port));
+    builder.environment().put("QUARKUS_HTTP_HOST", "127.0.0.1");
+    builder.environment().put("QUARKUS_ANALYTICS_DISABLED", "true");
+    Service service = new Service(module, builder.start(), log, port);
+    Awaitility.await(module + " ready")
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(100))
+        .until(service::ready);
+    return service;
+  }
+
+  private boolean ready() throws IOException {
+    if (!process.isAlive()) {
+      throw new IllegalStateException(name + " exited at start: " + Files.readString(log));
+    }
+    try {
+      return get("/q/health/live").statusCode() == 200;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  HttpResponse<String> get(String path) throws IOException {
+    return send(HttpRequest.newBuilder(uri(path)).GET().build());
+  }
+
+  HttpResponse<String> post(String path, String body) throws IOException {
+    return send(
+        HttpRequest.newBuilder(uri(path))
+            .header("Content-Type", "application/x-www-form-urlencoded") // as curl -d sends it
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build());
+  }
+
+  private URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + port + path);
+  }
+
+  private static HttpResponse<String> send(HttpRequest request) throws IOException {
+    try (HttpClient client =
+        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
+      return client.send(request, HttpResponse.BodyHandlers.ofString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException(e);
+    }
+  }
+
+  /** SIGTERM, then the exit code once it has drained (at most {@code limit}). */
+  int terminate(Duration limit) throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new IllegalStateException(name + " did not exit within " + limit);
+    }
+    return process.exitValue();
+  }
+
+  String log() throws IOException {
+    return Files.readString(log);
+  }
+
+  @Override
+  public void close() {
+    process.destroyForcibly();
+  }
+}
