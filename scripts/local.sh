@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Runs Conveyor without Docker, as native processes: a private redis-server (AOF on, data under
+# .local/), one api on API_PORT (default 8080) and one worker. `down` stops exactly what `up`
+# started (by the pid files it wrote), nothing else.
+#
+#   scripts/local.sh up        build if needed, start, print the URLs
+#   scripts/local.sh status    what runs, by pid
+#   scripts/local.sh down      stop it all (workers drain first)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+state="$root/.local"
+# the ports `up` chose are remembered, so `status` and `down` find the same processes
+[ -f "$state/ports" ] && . "$state/ports"
+redis_port="${LOCAL_REDIS_PORT:-${redis_port:-6380}}"
+api_port="${API_PORT:-${api_port:-8080}}"
+export QUARKUS_ANALYTICS_DISABLED=true
+
+say() { printf '[local] %s\n' "$*"; }
+die() { printf '[local] error: %s\n' "$*" >&2; exit 1; }
+
+pick_java() {
+  for candidate in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/temurin-21-jdk-amd64; do
+    if [ -n "$candidate" ] && [ -x "$candidate/bin/java" ] \
+      && "$candidate/bin/java" -version 2>&1 | grep -qE 'version "(2[1-9]|[3-9][0-9])'; then
+      echo "$candidate"; return 0
+    fi
+  done
+  die "no JDK 21 or newer found: set JAVA_HOME (e.g. apt-get install temurin-21-jdk)"
+}
+
+prerequisites() {
+  command -v redis-server >/dev/null || die "redis-server not found: apt-get install -y redis-server"
+  command -v redis-cli >/dev/null || die "redis-cli not found: apt-get install -y redis-tools"
+  command -v curl >/dev/null || die "curl not found: apt-get install -y curl"
+  JAVA_HOME="$(pick_java)"; export JAVA_HOME
+}
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+build_if_needed() {
+  if [ ! -f "$root/api/target/quarkus-app/quarkus-run.jar" ] || [ ! -f "$root/worker/target/quarkus-app/quarkus-run.jar" ]; then
+    say "building the services (./mvnw -B -q package -DskipTests)"
+    (cd "$root" && ./mvnw -B -q package -DskipTests)
+  fi
+}
+
+start_redis() {
+  if alive "$state/redis.pid"; then say "redis already running (pid $(cat "$state/redis.pid"))"; return; fi
+  mkdir -p "$state/redis"
+  say "starting redis-server on 127.0.0.1:$redis_port (AOF, data in .local/redis)"
+  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$state/redis" \
+    --appendonly yes --appendfsync everysec --save "" \
+    --daemonize yes --pidfile "$state/redis.pid" --logfile "$state/redis.log"
+  for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && return; sleep 0.1; done
+  die "redis-server did not answer; see .local/redis.log"
+}
+
+start_service() { # name jar [env...]
+  local name="$1" jar="$2"; shift 2
+  if alive "$state/$name.pid"; then say "$name already running (pid $(cat "$state/$name.pid"))"; return; fi
+  say "starting $name"
+  env "$@" REDIS_URL="redis://127.0.0.1:$redis_port" \
+    nohup "$JAVA_HOME/bin/java" -Xmx256m -jar "$jar" >"$state/$name.log" 2>&1 &
+  echo $! >"$state/$name.pid"
+}
+
+wait_ready() { # name url
+  for _ in $(seq 150); do
+    curl -fs "$2" >/dev/null 2>&1 && { say "$1 ready"; return; }
+    alive "$state/$1.pid" || die "$1 exited; see .local/$1.log"
+    sleep 0.2
+  done
+  die "$1 not ready after 30 s; see .local/$1.log"
+}
+
+up() {
+  prerequisites
+  build_if_needed
+  mkdir -p "$state"
+  printf 'redis_port=%s\napi_port=%s\n' "$redis_port" "$api_port" >"$state/ports"
+  start_redis
+  start_service api "$root/api/target/quarkus-app/quarkus-run.jar" QUARKUS_HTTP_PORT="$api_port"
+  start_service worker-1 "$root/worker/target/quarkus-app/quarkus-run.jar" QUARKUS_HTTP_PORT=0
+  wait_ready api "http://127.0.0.1:$api_port/q/health/ready"
+  say "up. Try:"
+  say "  curl -s -XPOST -d '{\"data\":\"foo\"}' http://localhost:$api_port/api/v1/work | jq"
+  say "  curl -s http://localhost:$api_port/api/v1/work/ACBD18DB4CC2F85CEDEF654FCCC4A4D8 | jq"
+  say "logs in .local/*.log; stop with: scripts/local.sh down"
+}
+
+stop_pidfile() { # name [seconds]
+  local file="$state/$1.pid" limit="${2:-40}"
+  alive "$file" || { rm -f "$file"; return 0; }
+  local pid; pid="$(cat "$file")"
+  say "stopping $1 (pid $pid)"
+  kill -TERM "$pid"
+  for _ in $(seq $((limit * 5))); do kill -0 "$pid" 2>/dev/null || { rm -f "$file"; return 0; }; sleep 0.2; done
+  say "$1 did not stop in ${limit}s: killing pid $pid"
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$file"
+}
+
+down() {
+  [ -d "$state" ] || { say "nothing to stop"; return; }
+  for file in "$state"/worker-*.pid; do [ -e "$file" ] && stop_pidfile "$(basename "$file" .pid)"; done
+  stop_pidfile api
+  if alive "$state/redis.pid"; then
+    say "stopping redis (pid $(cat "$state/redis.pid")); its data stays in .local/redis"
+    redis-cli -p "$redis_port" shutdown >/dev/null 2>&1 || kill -TERM "$(cat "$state/redis.pid")"
+    for _ in $(seq 50); do alive "$state/redis.pid" || break; sleep 0.1; done
+  fi
+  rm -f "$state/redis.pid" "$state/ports"
+  say "down"
+}
+
+status() {
+  local any=0
+  for file in "$state"/*.pid; do
+    [ -e "$file" ] || continue
+    any=1
+    if alive "$file"; then say "$(basename "$file" .pid): running (pid $(cat "$file"))"
+    else say "$(basename "$file" .pid): not running (stale pid file)"; fi
+  done
+  [ "$any" = 1 ] || say "nothing started"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: scripts/local.sh up|down|status" >&2; exit 2 ;;
+esac
