@@ -197,19 +197,10 @@ public final class JobQueue {
   }
 
   private <T> Uni<T> guard(Uni<T> call, String what) {
-    return guard(call, timeout, what);
+    return Guard.timed(call, timeout, what);
   }
 
-  private static <T> Uni<T> guard(Uni<T> call, Duration limit, String what) {
-    return call.ifNoItem()
-        .after(limit)
-        .failWith(
-            () ->
-                new StorageUnavailableException(
-                    "Redis did not answer " + what + " within " + limit.toMillis() + " ms", null))
-        .onFailure(f -> !(f instanceof StorageUnavailableException))
-        .transform(
-            f ->
-                new StorageUnavailableException("Redis failed " + what + ": " + f.getMessage(), f));
+  private <T> Uni<T> guard(Uni<T> call, Duration limit, String what) {
+    return Guard.timed(call, limit, what);
   }
 }

@@ -54,6 +54,16 @@ public final class RedisKeys {
     return prefix + ":dead";
   }
 
+  /** ZSET of the ledger's members (node names), scored by when each entry expires (ms). */
+  public String ledger() {
+    return prefix + ":ledger";
+  }
+
+  /** HASH of one node's ledger entry: role, host, pid, state, counters, last beat; TTL 3× beat. */
+  public String node(String name) {
+    return prefix + ":node:" + name;
+  }
+
   /** HASH of counters since the store began: accepted, worked, failed, retried, recovered, … */
   public String stats() {
     return prefix + ":stats";

@@ -2,6 +2,8 @@ package dev.conveyor.worker;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.core.JobQueue;
+import dev.conveyor.core.Ledger;
+import dev.conveyor.core.NodeNames;
 import dev.conveyor.core.RetryPolicy;
 import dev.conveyor.core.StorageUnavailableException;
 import io.vertx.mutiny.redis.client.Redis;
@@ -9,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -24,6 +27,11 @@ public final class Worker {
 
   private static final Logger LOG = Logger.getLogger(Worker.class);
 
+  /** This build's version, shown in the ledger. */
+  static final String VERSION =
+      java.util.Objects.requireNonNullElse(
+          Worker.class.getPackage().getImplementationVersion(), "dev");
+
   /** How often due retries are moved from the delayed set to the queue. */
   static final Duration PROMOTE_EVERY = Duration.ofSeconds(1);
 
@@ -36,9 +44,11 @@ public final class Worker {
       int concurrency,
       Duration claimWait,
       Duration resultTtl,
-      RetryPolicy retryPolicy) {}
+      RetryPolicy retryPolicy,
+      Duration heartbeatInterval) {}
 
   private final JobQueue queue;
+  private final Ledger ledger;
   private final Redis claimClient;
   private final Settings settings;
   private final JobHandler handler;
@@ -49,7 +59,9 @@ public final class Worker {
   private final AtomicLong failed = new AtomicLong();
   private final AtomicLong inFlight = new AtomicLong();
   private final List<Thread> loops = new ArrayList<>();
+  private final Instant startedAt = Instant.now();
   private volatile boolean running;
+  private volatile String state = "running";
   private Thread housekeeper;
 
   /**
@@ -59,12 +71,14 @@ public final class Worker {
    */
   public Worker(
       JobQueue queue,
+      Ledger ledger,
       Redis claimClient,
       String redisUrl,
       Settings settings,
       JobHandler handler,
       ObjectMapper json) {
     this.queue = queue;
+    this.ledger = ledger;
     this.claimClient = claimClient;
     this.settings = settings;
     this.handler = handler;
@@ -111,7 +125,9 @@ public final class Worker {
         return;
       }
       running = false;
+      state = "draining";
     }
+    beat();
     LOG.infof(
         "worker %s stopping: no new claims, %d job(s) in flight, grace %s",
         settings.node(), inFlight.get(), grace);
@@ -135,6 +151,11 @@ public final class Worker {
           "worker %s: grace of %s ran out; re-queueing unfinished jobs", settings.node(), grace);
     }
     requeueOwnJobs();
+    try {
+      ledger.leave(settings.node()).await().indefinitely();
+    } catch (StorageUnavailableException e) {
+      // its entry expires by itself within three heartbeats
+    }
     LOG.infof(
         "worker %s stopped: %d processed, %d failed",
         settings.node(), processed.get(), failed.get());
@@ -168,8 +189,12 @@ public final class Worker {
     }
   }
 
-  /** Start-up recovery of this name's leftovers, then the periodic promotion of due retries. */
+  /**
+   * Start-up recovery of this name's leftovers, then every second: the ledger heartbeat when due
+   * and the promotion of due retries.
+   */
   private void housekeep() {
+    beat();
     while (running && recovered.getCount() > 0) {
       try {
         JobQueue.Recovery recovery =
@@ -185,13 +210,46 @@ public final class Worker {
         pause(storage.failed(e));
       }
     }
+    Instant nextBeat = Instant.now().plus(settings.heartbeatInterval());
     while (running) {
+      if (!Instant.now().isBefore(nextBeat)) {
+        beat();
+        nextBeat = Instant.now().plus(settings.heartbeatInterval());
+      }
       try {
         queue.promoteDue(PROMOTE_BATCH).await().indefinitely();
       } catch (StorageUnavailableException e) {
         // the claim loops report outages; retries wait until Redis returns
       }
-      pause(PROMOTE_EVERY);
+      pause(
+          PROMOTE_EVERY.compareTo(settings.heartbeatInterval()) < 0
+              ? PROMOTE_EVERY
+              : settings.heartbeatInterval());
+    }
+  }
+
+  /** Writes this worker's ledger entry; a failed beat is only late, the next one catches up. */
+  private void beat() {
+    try {
+      ledger
+          .heartbeat(
+              settings.node(),
+              settings.heartbeatInterval(),
+              Map.of(
+                  "role", "worker",
+                  "host", NodeNames.hostname(),
+                  "pid", Long.toString(ProcessHandle.current().pid()),
+                  "started_at", Long.toString(startedAt.toEpochMilli()),
+                  "version", VERSION,
+                  "state", state,
+                  "concurrency", Integer.toString(settings.concurrency()),
+                  "in_flight", Long.toString(inFlight.get()),
+                  "processed", Long.toString(processed.get()),
+                  "failed", Long.toString(failed.get())))
+          .await()
+          .indefinitely();
+    } catch (StorageUnavailableException e) {
+      // the claim loops report the outage
     }
   }
 

@@ -52,6 +52,10 @@ public interface WorkerConfig {
   @WithDefault("1s")
   Duration claimWait();
 
+  /** HEARTBEAT_INTERVAL: how often the ledger entry is refreshed; it expires after three. */
+  @WithDefault("2s")
+  Duration heartbeatInterval();
+
   /** SHUTDOWN_GRACE: on SIGTERM, how long in-flight jobs may take before they are re-queued. */
   @WithDefault("30s")
   Duration shutdownGrace();

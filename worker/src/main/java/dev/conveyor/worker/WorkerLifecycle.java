@@ -2,6 +2,7 @@ package dev.conveyor.worker;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.core.JobQueue;
+import dev.conveyor.core.Ledger;
 import dev.conveyor.core.NodeNames;
 import dev.conveyor.core.RedisKeys;
 import dev.conveyor.core.RetryPolicy;
@@ -50,9 +51,11 @@ public class WorkerLifecycle {
             config.failedTtl(),
             RetryPolicy.DEFAULT.maxDeadLetters(),
             config.maxRecoveries());
+    RedisKeys keys = new RedisKeys(config.redisPrefix());
     this.worker =
         new Worker(
-            new JobQueue(redis, new RedisKeys(config.redisPrefix()), config.redisTimeout()),
+            new JobQueue(redis, keys, config.redisTimeout()),
+            new Ledger(redis, keys, config.redisTimeout()),
             claimClient,
             redisUrl,
             new Worker.Settings(
@@ -60,7 +63,8 @@ public class WorkerLifecycle {
                 config.concurrency(),
                 config.claimWait(),
                 config.resultTtl(),
-                policy),
+                policy,
+                config.heartbeatInterval()),
             handler,
             json);
   }

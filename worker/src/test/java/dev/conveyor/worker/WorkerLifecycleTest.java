@@ -126,6 +126,46 @@ class WorkerLifecycleTest {
   }
 
   @Test
+  void aWorkerKeepsItsLedgerEntryFreshAndLeavesItWhenItStops(TestRedis redis) throws Exception {
+    CountDownLatch working = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    try (Workers workers = new Workers(redis)) {
+      Worker worker =
+          workers.start(
+              "w1@test",
+              2,
+              job -> {
+                working.countDown();
+                release.await();
+                return Map.of();
+              });
+      workers.submit("busy");
+      assertTrue(working.await(10, TimeUnit.SECONDS));
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(
+              () ->
+                  workers.ledger().members().await().indefinitely().stream()
+                      .anyMatch(
+                          e ->
+                              e.name().equals("w1@test")
+                                  && "1".equals(e.field("in_flight"))
+                                  && "worker".equals(e.field("role"))
+                                  && "running".equals(e.field("state"))
+                                  && "2".equals(e.field("concurrency"))));
+      release.countDown();
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(
+              () ->
+                  workers.ledger().members().await().indefinitely().stream()
+                      .anyMatch(e -> "1".equals(e.field("processed"))));
+      worker.stop(Duration.ofSeconds(5));
+      assertEquals(java.util.List.of(), workers.ledger().members().await().indefinitely());
+    }
+  }
+
+  @Test
   void aRestartedWorkerOfTheSameNamePutsBackItsLeftovers(TestRedis redis) {
     try (Workers workers = new Workers(redis)) {
       String id = workers.submit("left behind");

@@ -3,6 +3,7 @@ package dev.conveyor.worker;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.core.CallbackId;
 import dev.conveyor.core.JobQueue;
+import dev.conveyor.core.Ledger;
 import dev.conveyor.core.RedisKeys;
 import dev.conveyor.core.RetryPolicy;
 import dev.conveyor.testkit.TestRedis;
@@ -16,6 +17,7 @@ import java.util.List;
 final class Workers implements AutoCloseable {
 
   static final Duration TIMEOUT = Duration.ofSeconds(2);
+  static final Duration HEARTBEAT = Duration.ofMillis(200);
   static final RetryPolicy QUICK_RETRIES =
       new RetryPolicy(3, Duration.ofMillis(50), Duration.ofMinutes(5), 1_000, 3);
 
@@ -55,9 +57,11 @@ final class Workers implements AutoCloseable {
     Worker worker =
         new Worker(
             new JobQueue(pooled, new RedisKeys(redis.prefix()), TIMEOUT),
+            new Ledger(pooled, new RedisKeys(redis.prefix()), TIMEOUT),
             claims,
             redis.url(),
-            new Worker.Settings(node, concurrency, Duration.ofMillis(200), resultTtl, policy),
+            new Worker.Settings(
+                node, concurrency, Duration.ofMillis(200), resultTtl, policy, HEARTBEAT),
             handler,
             new ObjectMapper());
     worker.start();
@@ -70,6 +74,10 @@ final class Workers implements AutoCloseable {
     String id = CallbackId.of(data);
     queue.submit(id, data, "api@test").await().atMost(TIMEOUT);
     return id;
+  }
+
+  Ledger ledger() {
+    return new Ledger(redis.client(), new RedisKeys(redis.prefix()), TIMEOUT);
   }
 
   String status(String id) {
