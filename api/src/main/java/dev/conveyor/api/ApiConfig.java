@@ -19,4 +19,8 @@ public interface ApiConfig {
   /** REDIS_TIMEOUT: longest wait for one Redis call before answering 503; keeps 503s fast. */
   @WithDefault("500ms")
   Duration redisTimeout();
+
+  /** HEARTBEAT_INTERVAL: how often the ledger entry is refreshed; it expires after three. */
+  @WithDefault("2s")
+  Duration heartbeatInterval();
 }

@@ -1,6 +1,7 @@
 package dev.conveyor.api;
 
 import dev.conveyor.core.JobQueue;
+import dev.conveyor.core.Ledger;
 import dev.conveyor.core.NodeNames;
 import dev.conveyor.core.RedisKeys;
 import dev.conveyor.core.StopSignals;
@@ -20,6 +21,12 @@ public class QueueProducer {
   @Singleton
   JobQueue jobQueue(Redis redis, ApiConfig config) {
     return new JobQueue(redis, new RedisKeys(config.redisPrefix()), config.redisTimeout());
+  }
+
+  @Produces
+  @Singleton
+  Ledger ledger(Redis redis, ApiConfig config) {
+    return new Ledger(redis, new RedisKeys(config.redisPrefix()), config.redisTimeout());
   }
 
   /** SIGTERM drains in-flight requests (Quarkus' graceful shutdown) and exits 0. */

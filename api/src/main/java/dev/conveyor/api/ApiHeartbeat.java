@@ -1,0 +1,63 @@
+package dev.conveyor.api;
+
+import dev.conveyor.core.Ledger;
+import dev.conveyor.core.NodeNames;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.vertx.mutiny.core.Vertx;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Named;
+import jakarta.inject.Singleton;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * Keeps this API instance in the node ledger (role {@code api}) so the consoles see it: a beat
+ * every HEARTBEAT_INTERVAL on a Vert.x timer, never blocking; an orderly leave at stop. A beat that
+ * fails during an outage is simply late: the entry expires after three missed beats.
+ */
+@Singleton
+public class ApiHeartbeat {
+
+  private final Ledger ledger;
+  private final Vertx vertx;
+  private final String node;
+  private final Duration interval;
+  private final Map<String, String> entry;
+  private long timer = -1;
+
+  public ApiHeartbeat(
+      Ledger ledger, Vertx vertx, @Named("nodeName") String node, ApiConfig config) {
+    this.ledger = ledger;
+    this.vertx = vertx;
+    this.node = node;
+    this.interval = config.heartbeatInterval();
+    this.entry =
+        Map.of(
+            "role", "api",
+            "host", NodeNames.hostname(),
+            "pid", Long.toString(ProcessHandle.current().pid()),
+            "started_at", Long.toString(Instant.now().toEpochMilli()),
+            "version",
+                java.util.Objects.requireNonNullElse(
+                    ApiHeartbeat.class.getPackage().getImplementationVersion(), "dev"),
+            "state", "running");
+  }
+
+  void onStart(@Observes StartupEvent event) {
+    beat();
+    timer = vertx.setPeriodic(interval.toMillis(), id -> beat());
+  }
+
+  void onStop(@Observes ShutdownEvent event) {
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+    }
+    ledger.leave(node).subscribe().with(ok -> {}, failure -> {});
+  }
+
+  private void beat() {
+    ledger.heartbeat(node, interval, entry).subscribe().with(ok -> {}, failure -> {});
+  }
+}
