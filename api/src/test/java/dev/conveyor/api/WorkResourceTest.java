@@ -159,7 +159,7 @@ class WorkResourceTest {
             FOO.toLowerCase(),
             "..%2F..%2Fetc%2Fpasswd",
             "%00",
-            "x".repeat(3000))) {
+            "x".repeat(10_000))) {
       given()
           .urlEncodingEnabled(false)
           .get("/api/v1/work/" + id)
