@@ -1,7 +1,6 @@
 package dev.conveyor.api;
 
 import dev.conveyor.core.Ledger;
-import dev.conveyor.core.NodeNames;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.mutiny.core.Vertx;
@@ -33,16 +32,9 @@ public class ApiHeartbeat {
     this.vertx = vertx;
     this.node = node;
     this.interval = config.heartbeatInterval();
-    this.entry =
-        Map.of(
-            "role", "api",
-            "host", NodeNames.hostname(),
-            "pid", Long.toString(ProcessHandle.current().pid()),
-            "started_at", Long.toString(Instant.now().toEpochMilli()),
-            "version",
-                java.util.Objects.requireNonNullElse(
-                    ApiHeartbeat.class.getPackage().getImplementationVersion(), "dev"),
-            "state", "running");
+    Map<String, String> fields = Ledger.identity("api", Instant.now());
+    fields.put("state", "running");
+    this.entry = Map.copyOf(fields);
   }
 
   void onStart(@Observes StartupEvent event) {

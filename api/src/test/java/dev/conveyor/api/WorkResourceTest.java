@@ -265,13 +265,7 @@ class WorkResourceTest {
       given().body("{\"data\":\"foo\"}").post("/api/v1/work").then().statusCode(200);
     }
     assertEquals("1", call(Command.LLEN, keys().queue()));
-    var job =
-        queue
-            .takeNext(redis.connect().await().indefinitely(), "w", Duration.ofSeconds(1))
-            .flatMap(id -> queue.claim(id.orElseThrow(), "w", "lease"))
-            .await()
-            .indefinitely()
-            .orElseThrow();
+    var job = takeAndClaim("w", "lease");
     given().body("{\"data\":\"foo\"}").post("/api/v1/work").then().statusCode(200);
     assertEquals("0", call(Command.LLEN, keys().queue()), "not queued while working");
     queue.complete(job, "w", "{\"n\":1}", Duration.ofSeconds(30)).await().indefinitely();
@@ -295,6 +289,16 @@ class WorkResourceTest {
   @Test
   void unknownPathsAnswerJson() {
     given().get("/nothing/here").then().statusCode(404).contentType(ContentType.JSON);
+  }
+
+  /** What a worker does: BLMOVE the next id into its processing list, then claim it. */
+  private dev.conveyor.core.ClaimedJob takeAndClaim(String node, String lease) {
+    return queue
+        .takeNext(redis.connect().await().indefinitely(), node, Duration.ofSeconds(1))
+        .flatMap(id -> queue.claim(id.orElseThrow(), node, lease))
+        .await()
+        .indefinitely()
+        .orElseThrow();
   }
 
   /**

@@ -34,6 +34,23 @@ public final class Ledger {
     this.timeout = timeout;
   }
 
+  /**
+   * The fields that say who a node is, the same for every role: role, host, pid, start time and
+   * build version. A node adds its state and counters to these.
+   */
+  public static Map<String, String> identity(String role, java.time.Instant startedAt) {
+    Map<String, String> fields = new LinkedHashMap<>();
+    fields.put("role", role);
+    fields.put("host", NodeNames.hostname());
+    fields.put("pid", Long.toString(ProcessHandle.current().pid()));
+    fields.put("started_at", Long.toString(startedAt.toEpochMilli()));
+    fields.put(
+        "version",
+        java.util.Objects.requireNonNullElse(
+            Ledger.class.getPackage().getImplementationVersion(), "dev"));
+    return fields;
+  }
+
   /** One node's entry as stored: its name and fields ({@code role}, {@code state}, …). */
   public record Entry(String name, Map<String, String> fields) {
     public String field(String key) {

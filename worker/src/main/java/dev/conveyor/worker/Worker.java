@@ -3,7 +3,6 @@ package dev.conveyor.worker;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.core.JobQueue;
 import dev.conveyor.core.Ledger;
-import dev.conveyor.core.NodeNames;
 import dev.conveyor.core.RetryPolicy;
 import dev.conveyor.core.StorageUnavailableException;
 import io.vertx.mutiny.redis.client.Redis;
@@ -26,11 +25,6 @@ import org.jboss.logging.Logger;
 public final class Worker {
 
   private static final Logger LOG = Logger.getLogger(Worker.class);
-
-  /** This build's version, shown in the ledger. */
-  static final String VERSION =
-      java.util.Objects.requireNonNullElse(
-          Worker.class.getPackage().getImplementationVersion(), "dev");
 
   /** How often due retries are moved from the delayed set to the queue. */
   static final Duration PROMOTE_EVERY = Duration.ofSeconds(1);
@@ -228,24 +222,21 @@ public final class Worker {
     }
   }
 
+  private Map<String, String> entry() {
+    Map<String, String> fields = Ledger.identity("worker", startedAt);
+    fields.put("state", state);
+    fields.put("concurrency", Integer.toString(settings.concurrency()));
+    fields.put("in_flight", Long.toString(inFlight.get()));
+    fields.put("processed", Long.toString(processed.get()));
+    fields.put("failed", Long.toString(failed.get()));
+    return fields;
+  }
+
   /** Writes this worker's ledger entry; a failed beat is only late, the next one catches up. */
   private void beat() {
     try {
       ledger
-          .heartbeat(
-              settings.node(),
-              settings.heartbeatInterval(),
-              Map.of(
-                  "role", "worker",
-                  "host", NodeNames.hostname(),
-                  "pid", Long.toString(ProcessHandle.current().pid()),
-                  "started_at", Long.toString(startedAt.toEpochMilli()),
-                  "version", VERSION,
-                  "state", state,
-                  "concurrency", Integer.toString(settings.concurrency()),
-                  "in_flight", Long.toString(inFlight.get()),
-                  "processed", Long.toString(processed.get()),
-                  "failed", Long.toString(failed.get())))
+          .heartbeat(settings.node(), settings.heartbeatInterval(), entry())
           .await()
           .indefinitely();
     } catch (StorageUnavailableException e) {
