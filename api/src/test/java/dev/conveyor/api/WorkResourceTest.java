@@ -113,14 +113,7 @@ class WorkResourceTest {
         .body("status", equalTo("pending"))
         .body("attempts", equalTo(0));
 
-    var job =
-        queue
-            .takeNext(
-                redis.connect().await().indefinitely(), "worker-t@host", Duration.ofSeconds(1))
-            .flatMap(id -> queue.claim(id.orElseThrow(), "worker-t@host", "lease-1"))
-            .await()
-            .indefinitely()
-            .orElseThrow();
+    var job = takeAndClaim("worker-t@host", "lease-1");
     given()
         .get("/api/v1/work/" + FOO)
         .then()
