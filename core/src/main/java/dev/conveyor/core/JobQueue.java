@@ -24,7 +24,7 @@ public final class JobQueue {
   private static final LuaScript COMPLETE = LuaScript.load("complete-3.lua");
   private static final LuaScript FAIL = LuaScript.load("fail-6.lua");
   private static final LuaScript PROMOTE = LuaScript.load("promote-2.lua");
-  private static final LuaScript RECOVER = LuaScript.load("recover-5.lua");
+  private static final LuaScript RECOVER = LuaScript.load("recover-8.lua");
 
   private final Redis redis;
   private final RedisKeys keys;
@@ -168,11 +168,41 @@ public final class JobQueue {
         .map(Response::toInteger);
   }
 
-  /** How many of a worker's jobs went back to the queue, and how many were failed instead. */
-  public record Recovery(int requeued, int failed) {}
+  /**
+   * How many of a worker's jobs went back to the queue, and how many were failed instead; or, for a
+   * {@link Owner#LOST} worker that still beats, none and {@code stillBeating}.
+   */
+  public record Recovery(int requeued, int failed, boolean stillBeating) {
+    public Recovery(int requeued, int failed) {
+      this(requeued, failed, false);
+    }
+  }
 
-  /** Puts the jobs in a worker's processing list back at the head of the queue. */
-  public Uni<Recovery> recover(String node, RetryPolicy policy) {
+  /** Who asks for a worker's jobs to be recovered, which decides what else the step does. */
+  public enum Owner {
+    /** The worker itself, at start: also registers it among the workers. */
+    STARTING("start"),
+    /** The worker itself, at an orderly stop: also unregisters it. */
+    STOPPING("stop"),
+    /**
+     * The janitor, for a worker it believes dead: only if the worker's ledger entry has been silent
+     * long enough; also removes the entry and unregisters it.
+     */
+    LOST("lost");
+
+    private final String wire;
+
+    Owner(String wire) {
+      this.wire = wire;
+    }
+  }
+
+  /**
+   * Puts the jobs in a worker's processing list back at the head of the queue (or fails the ones
+   * lost too often). For {@link Owner#LOST}, {@code silentFor} is how long the worker's ledger
+   * entry must have gone without a beat; a worker that beat more recently keeps its jobs.
+   */
+  public Uni<Recovery> recover(String node, RetryPolicy policy, Owner owner, Duration silentFor) {
     return guard(
             RECOVER.run(
                 redis,
@@ -181,14 +211,36 @@ public final class JobQueue {
                     keys.queue(),
                     keys.stats(),
                     keys.deadLetters(),
-                    keys.jobPrefix()),
+                    keys.jobPrefix(),
+                    keys.node(node),
+                    keys.ledger(),
+                    keys.workers()),
                 List.of(
                     node,
                     Integer.toString(policy.maxRecoveries()),
                     Long.toString(policy.failedTtl().toMillis()),
-                    Integer.toString(policy.maxDeadLetters()))),
+                    Integer.toString(policy.maxDeadLetters()),
+                    owner.wire,
+                    Long.toString(silentFor.toMillis()))),
             "recover")
-        .map(r -> new Recovery(r.get(0).toInteger(), r.get(1).toInteger()));
+        .map(
+            r ->
+                r.get(0).toInteger() < 0
+                    ? new Recovery(0, 0, true)
+                    : new Recovery(r.get(0).toInteger(), r.get(1).toInteger()));
+  }
+
+  /** The workers that may own a processing list (see {@link RedisKeys#workers}). */
+  public Uni<List<String>> workers() {
+    return guard(redis.send(Request.cmd(Command.SMEMBERS).arg(keys.workers())), "list workers")
+        .map(
+            r -> {
+              List<String> names = new java.util.ArrayList<>();
+              for (int i = 0; i < r.size(); i++) {
+                names.add(r.get(i).toString());
+              }
+              return names.stream().sorted().toList();
+            });
   }
 
   /** Answers when Redis answers a PING in time. */

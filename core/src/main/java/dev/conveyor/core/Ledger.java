@@ -66,6 +66,9 @@ public final class Ledger {
     List<String> args = new ArrayList<>();
     args.add(node);
     args.add(Long.toString(interval.multipliedBy(MISSED_BEATS_TO_EXPIRE).toMillis()));
+    // readers judge silence against the beat this node promised, not against their own
+    args.add("heartbeat_ms");
+    args.add(Long.toString(interval.toMillis()));
     fields.forEach(
         (k, v) -> {
           args.add(k);

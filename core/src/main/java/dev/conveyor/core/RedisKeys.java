@@ -61,7 +61,35 @@ public final class RedisKeys {
 
   /** HASH of one node's ledger entry: role, host, pid, state, counters, last beat; TTL 3× beat. */
   public String node(String name) {
-    return prefix + ":node:" + name;
+    return nodePrefix() + name;
+  }
+
+  /** What {@link #node} puts before the name, for scripts that build entry keys from names. */
+  public String nodePrefix() {
+    return prefix + ":node:";
+  }
+
+  /**
+   * SET of the workers that may own a processing list: a worker joins it at start and leaves it at
+   * an orderly stop, so the janitor's sweep finds orphaned lists without scanning keys.
+   */
+  public String workers() {
+    return prefix + ":workers";
+  }
+
+  /** STRING naming the node that holds the janitor's lease; expires unless renewed. */
+  public String janitor() {
+    return prefix + ":janitor";
+  }
+
+  /** HASH of a JGroups cluster's member address records (REDIS_PING), field = member id. */
+  public String clusterAddresses(String cluster) {
+    return prefix + ":cluster:" + cluster + ":addresses";
+  }
+
+  /** ZSET of the same members, scored by when each address record expires (ms). */
+  public String clusterExpiry(String cluster) {
+    return prefix + ":cluster:" + cluster + ":expiry";
   }
 
   /** HASH of counters since the store began: accepted, worked, failed, retried, recovered, … */

@@ -144,7 +144,9 @@ class JobScriptsContractTest {
     JobQueue queue = queue(redis);
     await(queue.submit("ID1", "foo", "api"));
     ClaimedJob stale = take(queue, redis, "w1");
-    assertEquals(new JobQueue.Recovery(1, 0), await(queue.recover("w1", RetryPolicy.DEFAULT)));
+    assertEquals(
+        new JobQueue.Recovery(1, 0),
+        await(queue.recover("w1", RetryPolicy.DEFAULT, JobQueue.Owner.STOPPING, Duration.ZERO)));
     ClaimedJob fresh = take(queue, redis, "w2");
     assertEquals(2, fresh.attempt());
 
@@ -162,7 +164,7 @@ class JobScriptsContractTest {
     JobQueue queue = queue(redis);
     await(queue.submit("ID1", "foo", "api"));
     ClaimedJob stale = take(queue, redis, "w1");
-    await(queue.recover("w1", RetryPolicy.DEFAULT));
+    await(queue.recover("w1", RetryPolicy.DEFAULT, JobQueue.Owner.STOPPING, Duration.ZERO));
     take(queue, redis, "w1");
     assertFalse(await(queue.complete(stale, "w1", "{}", Duration.ofSeconds(10))));
     assertEquals(List.of("ID1"), redis.list(queue.keys().processing("w1")));
@@ -216,7 +218,9 @@ class JobScriptsContractTest {
       await(queue.submit(id, id, "api"));
     }
     take(queue, redis, "w1"); // A
-    assertEquals(new JobQueue.Recovery(1, 0), await(queue.recover("w1", RetryPolicy.DEFAULT)));
+    assertEquals(
+        new JobQueue.Recovery(1, 0),
+        await(queue.recover("w1", RetryPolicy.DEFAULT, JobQueue.Owner.STOPPING, Duration.ZERO)));
     assertEquals("A", take(queue, redis, "w2").id(), "a recovered job goes first");
     assertEquals(0, redis.call("EXISTS", queue.keys().processing("w1")).toInteger());
     assertEquals("1", redis.call("HGET", queue.keys().stats(), "recovered").toString());
@@ -227,9 +231,13 @@ class JobScriptsContractTest {
     JobQueue queue = queue(redis);
     await(queue.submit("ID1", "foo", "api"));
     take(queue, redis, "w1");
-    assertEquals(new JobQueue.Recovery(1, 0), await(queue.recover("w1", NO_BACKOFF)));
+    assertEquals(
+        new JobQueue.Recovery(1, 0),
+        await(queue.recover("w1", NO_BACKOFF, JobQueue.Owner.STOPPING, Duration.ZERO)));
     take(queue, redis, "w2");
-    assertEquals(new JobQueue.Recovery(0, 1), await(queue.recover("w2", NO_BACKOFF)));
+    assertEquals(
+        new JobQueue.Recovery(0, 1),
+        await(queue.recover("w2", NO_BACKOFF, JobQueue.Owner.STOPPING, Duration.ZERO)));
     JobRecord record = await(queue.find("ID1")).orElseThrow();
     assertEquals(JobStatus.FAILED, record.status());
     assertTrue(record.field("last_error").orElseThrow().contains("poison"));

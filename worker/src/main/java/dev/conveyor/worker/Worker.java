@@ -158,7 +158,11 @@ public final class Worker {
   private void requeueOwnJobs() {
     try {
       JobQueue.Recovery recovery =
-          queue.recover(settings.node(), settings.retryPolicy()).await().indefinitely();
+          queue
+              .recover(
+                  settings.node(), settings.retryPolicy(), JobQueue.Owner.STOPPING, Duration.ZERO)
+              .await()
+              .indefinitely();
       if (recovery.requeued() + recovery.failed() > 0) {
         LOG.infof(
             "worker %s: %d job(s) back on the queue, %d failed",
@@ -192,7 +196,11 @@ public final class Worker {
     while (running && recovered.getCount() > 0) {
       try {
         JobQueue.Recovery recovery =
-            queue.recover(settings.node(), settings.retryPolicy()).await().indefinitely();
+            queue
+                .recover(
+                    settings.node(), settings.retryPolicy(), JobQueue.Owner.STARTING, Duration.ZERO)
+                .await()
+                .indefinitely();
         storage.answered();
         if (recovery.requeued() > 0) {
           LOG.infof(

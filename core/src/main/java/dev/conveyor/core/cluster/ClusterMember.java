@@ -1,0 +1,383 @@
+package dev.conveyor.core.cluster;
+
+import dev.conveyor.core.ClusterDirectory;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.jboss.logging.Logger;
+import org.jgroups.Address;
+import org.jgroups.JChannel;
+import org.jgroups.Message;
+import org.jgroups.ObjectMessage;
+import org.jgroups.Receiver;
+import org.jgroups.View;
+import org.jgroups.blocks.MessageDispatcher;
+import org.jgroups.blocks.RequestOptions;
+import org.jgroups.blocks.ResponseMode;
+import org.jgroups.conf.ClassConfigurator;
+import org.jgroups.protocols.AUTH;
+import org.jgroups.protocols.FD_ALL3;
+import org.jgroups.protocols.FD_SOCK2;
+import org.jgroups.protocols.FRAG4;
+import org.jgroups.protocols.MERGE3;
+import org.jgroups.protocols.MFC;
+import org.jgroups.protocols.TCP;
+import org.jgroups.protocols.UFC;
+import org.jgroups.protocols.UNICAST3;
+import org.jgroups.protocols.VERIFY_SUSPECT2;
+import org.jgroups.protocols.pbcast.GMS;
+import org.jgroups.protocols.pbcast.NAKACK2;
+import org.jgroups.protocols.pbcast.STABLE;
+import org.jgroups.stack.Protocol;
+import org.jgroups.util.NameCache;
+import org.jgroups.util.Rsp;
+import org.jgroups.util.RspList;
+import org.jgroups.util.StackType;
+import org.jgroups.util.Util;
+
+/**
+ * This node's membership in the JGroups cluster, and the way members talk: join and leave, the
+ * current view and its coordinator, and requests ({@link Request}) that every member answers
+ * according to its role ({@link Duties}). The stack is TCP with discovery in Redis ({@link
+ * REDIS_PING}), crash detection by closed sockets (FD_SOCK2) and missed heartbeats (FD_ALL3), split
+ * views merged by MERGE3, and, with a secret, joins and merges authenticated (AUTH with {@link
+ * ClusterSecretToken}); requests are answered for members of the view only. Traffic is not
+ * encrypted (see the limits in {@code docs/design/cluster.md}, with the timings).
+ */
+public final class ClusterMember implements AutoCloseable {
+
+  private static final Logger LOG = Logger.getLogger(ClusterMember.class);
+
+  /** How many ports above CLUSTER_PORT are tried, so several members can share a host. */
+  public static final int PORT_RANGE = 50;
+
+  /** A member that sends neither messages nor heartbeats for this long is suspected. */
+  static final Duration SILENCE_SUSPECTED = Duration.ofSeconds(6);
+
+  /** How long a suspicion is checked before the member is excluded. */
+  static final Duration SUSPICION_CHECK = Duration.ofMillis(500);
+
+  private static final short TOKEN_MAGIC = 1732;
+
+  static {
+    ClassConfigurator.addProtocol(REDIS_PING.PROTOCOL_ID, REDIS_PING.class);
+    ClassConfigurator.add(TOKEN_MAGIC, ClusterSecretToken.class);
+  }
+
+  /** What one member may ask of another. */
+  public enum Request {
+    /** the member's role, state and counters */
+    STATS,
+    /** nothing but an answer: the round trip is the point */
+    PING,
+    /** a worker stops claiming; its in-flight jobs finish */
+    PAUSE,
+    /** a paused worker claims again */
+    RESUME,
+    /** a worker finishes its in-flight jobs, leaves and exits */
+    DRAIN
+  }
+
+  /** How this node answers requests; a role that cannot do one throws with the reason. */
+  public interface Duties {
+    Map<String, String> answer(Request request);
+  }
+
+  /** One member's answer: its fields, or why there is none; and the round trip. */
+  public record Reply(String member, Map<String, String> fields, String error, Duration rtt) {
+    public boolean ok() {
+      return error == null;
+    }
+  }
+
+  /** A new view, by member names: who is in it, who came, who went, who coordinates. */
+  public record ViewChange(
+      List<String> members, List<String> joined, List<String> left, String coordinator) {}
+
+  private final ClusterSettings settings;
+  private final ClusterDirectory directory;
+  private final String nodeName;
+  private final Duties duties;
+  private final List<Consumer<ViewChange>> listeners = new CopyOnWriteArrayList<>();
+  private final Map<Address, String> names = new ConcurrentHashMap<>();
+  private JChannel channel;
+  private MessageDispatcher dispatcher;
+  private volatile View view;
+
+  public ClusterMember(
+      ClusterSettings settings, ClusterDirectory directory, String nodeName, Duties duties) {
+    this.settings = settings;
+    this.directory = directory;
+    this.nodeName = nodeName;
+    this.duties = duties;
+  }
+
+  /** Called with every new view, on a JGroups thread: keep it short. */
+  public void onViewChange(Consumer<ViewChange> listener) {
+    listeners.add(listener);
+  }
+
+  /**
+   * Joins the cluster: finds the members through Redis and joins the coordinator's view, or founds
+   * the cluster. Throws {@link SecurityException} when the coordinator refuses this node's secret.
+   */
+  public synchronized void join() throws Exception {
+    if (settings.secret().isEmpty()) {
+      LOG.warnf(
+          "CLUSTER_SECRET is not set: any process that reaches this node's cluster port can join"
+              + " cluster '%s' and pause or drain workers; set it on every node",
+          settings.name());
+    }
+    channel = new JChannel(protocols()).name(nodeName);
+    dispatcher =
+        new MessageDispatcher(channel, this::handle)
+            .setReceiver(
+                new Receiver() {
+                  @Override
+                  public void viewAccepted(View newView) {
+                    ClusterMember.this.viewAccepted(newView);
+                  }
+                });
+    try {
+      channel.connect(settings.name());
+    } catch (Exception e) {
+      channel.close();
+      Throwable cause = e;
+      while (cause != null && !(cause instanceof SecurityException)) {
+        cause = cause.getCause();
+      }
+      if (cause != null) {
+        throw new SecurityException(
+            "cluster '"
+                + settings.name()
+                + "' refused "
+                + nodeName
+                + ": "
+                + cause.getMessage()
+                + "; is CLUSTER_SECRET the same on every node?",
+            e);
+      }
+      throw e;
+    }
+    LOG.infof(
+        "%s joined cluster '%s' at %s: %s",
+        nodeName, settings.name(), physicalAddress(), members());
+  }
+
+  private List<Protocol> protocols() throws Exception {
+    TCP tcp = new TCP();
+    tcp.setBindAddress(Util.getAddress(settings.bindAddress(), StackType.IPv4));
+    tcp.setBindPort(settings.port());
+    tcp.setPortRange(settings.port() == 0 ? 0 : PORT_RANGE);
+    if (settings.externalAddress().isPresent()) {
+      tcp.setExternalAddr(InetAddress.getByName(settings.externalAddress().get()));
+    }
+    if (settings.externalPort() > 0) {
+      tcp.setExternalPort(settings.externalPort());
+    }
+    List<Protocol> stack = new ArrayList<>();
+    stack.add(tcp);
+    stack.add(new REDIS_PING(directory, settings.discoveryRefresh(), Duration.ofMillis(300)));
+    // a split (a partition healed, members that founded a cluster each) is merged in seconds
+    stack.add(new MERGE3().setMinInterval(500).setMaxInterval(1500).setCheckInterval(2000));
+    // a killed process closes its sockets: suspected at once; a lost host by silence
+    stack.add(new FD_SOCK2());
+    stack.add(new FD_ALL3().setTimeout(SILENCE_SUSPECTED.toMillis()).setInterval(1000));
+    stack.add(new VERIFY_SUSPECT2().setTimeout(SUSPICION_CHECK.toMillis()));
+    stack.add(new NAKACK2().useMcastXmit(false));
+    stack.add(new UNICAST3());
+    stack.add(new STABLE());
+    if (settings.secret().isPresent()) {
+      AUTH auth = new AUTH();
+      ClusterSecretToken token = new ClusterSecretToken(settings.name(), settings.secret().get());
+      token.setAuth(auth);
+      stack.add(auth.setAuthToken(token));
+    }
+    stack.add(new GMS().setJoinTimeout(2000).setLeaveTimeout(1000).printLocalAddress(false));
+    stack.add(new MFC());
+    stack.add(new UFC());
+    stack.add(new FRAG4());
+    return stack;
+  }
+
+  private void viewAccepted(View newView) {
+    View old = view;
+    view = newView;
+    newView.getMembers().forEach(a -> names.put(a, nameOf(a)));
+    List<String> joined = new ArrayList<>();
+    List<String> left = new ArrayList<>();
+    Address[][] diff = View.diff(old, newView);
+    for (Address a : diff[0]) {
+      joined.add(nameOf(a));
+    }
+    for (Address a : diff[1]) {
+      left.add(nameOf(a));
+    }
+    ViewChange change =
+        new ViewChange(names(newView.getMembers()), joined, left, nameOf(newView.getCoord()));
+    LOG.infof(
+        "%s: cluster view %s: %s%s%s",
+        nodeName,
+        newView.getViewId().getId(),
+        change.members(),
+        joined.isEmpty() || old == null ? "" : ", joined " + joined,
+        left.isEmpty() ? "" : ", left " + left);
+    for (Consumer<ViewChange> listener : listeners) {
+      try {
+        listener.accept(change);
+      } catch (RuntimeException e) {
+        LOG.errorf(e, "%s: a view listener failed", nodeName);
+      }
+    }
+  }
+
+  private Object handle(Message msg) {
+    View current = view;
+    if (current == null || !current.containsMember(msg.getSrc())) {
+      // only members may ask: a process that was refused, or left, gets nothing
+      throw new SecurityException(msg.getSrc() + " is not a member of cluster " + current);
+    }
+    Request request = Request.valueOf(msg.getObject());
+    return encode(duties.answer(request));
+  }
+
+  /** The host:port other members reach this node at. */
+  public String physicalAddress() {
+    JChannel current = channel;
+    return current == null
+        ? "-"
+        : String.valueOf(
+            current.down(
+                new org.jgroups.Event(
+                    org.jgroups.Event.GET_PHYSICAL_ADDRESS, current.getAddress())));
+  }
+
+  public String nodeName() {
+    return nodeName;
+  }
+
+  /** The names of the members of the current view, oldest (the coordinator) first. */
+  public List<String> members() {
+    View current = view;
+    return current == null ? List.of() : names(current.getMembers());
+  }
+
+  /** The coordinator's name, once joined. */
+  public Optional<String> coordinator() {
+    View current = view;
+    return current == null ? Optional.empty() : Optional.of(nameOf(current.getCoord()));
+  }
+
+  public boolean isCoordinator() {
+    View current = view;
+    return current != null && current.getCoord().equals(channel.getAddress());
+  }
+
+  /**
+   * Asks every member, or only {@code member}, and waits up to {@code timeout} for the answers;
+   * members that do not answer in time appear with an error.
+   */
+  public List<Reply> ask(Request request, Optional<String> member, Duration timeout)
+      throws Exception {
+    View current = view;
+    if (current == null) {
+      throw new IllegalStateException(nodeName + " has not joined the cluster");
+    }
+    List<Address> targets = new ArrayList<>();
+    for (Address a : current.getMembers()) {
+      if (member.isEmpty() || member.get().equals(nameOf(a))) {
+        targets.add(a);
+      }
+    }
+    if (targets.isEmpty()) {
+      throw new IllegalArgumentException(
+          "no member named '" + member.orElse("") + "' in " + names(current.getMembers()));
+    }
+    long start = System.nanoTime();
+    Map<Address, Long> answeredAt = new ConcurrentHashMap<>();
+    RspList<String> replies =
+        dispatcher.castMessage(
+            targets,
+            new ObjectMessage(null, request.name()),
+            new RequestOptions(ResponseMode.GET_ALL, timeout.toMillis())
+                .rspFilter(
+                    new org.jgroups.blocks.RspFilter() {
+                      @Override
+                      public boolean isAcceptable(Object response, Address sender) {
+                        answeredAt.put(sender, System.nanoTime());
+                        return true;
+                      }
+
+                      @Override
+                      public boolean needMoreResponses() {
+                        return true;
+                      }
+                    }));
+    List<Reply> result = new ArrayList<>();
+    for (Address target : targets) {
+      Rsp<String> rsp = replies.get(target);
+      Duration rtt = Duration.ofNanos(answeredAt.getOrDefault(target, System.nanoTime()) - start);
+      String name = nameOf(target);
+      if (rsp == null || !rsp.wasReceived()) {
+        result.add(
+            new Reply(name, Map.of(), "no answer within " + timeout.toMillis() + " ms", rtt));
+      } else if (rsp.hasException()) {
+        result.add(new Reply(name, Map.of(), rsp.getException().getMessage(), rtt));
+      } else {
+        result.add(new Reply(name, decode(rsp.getValue()), null, rtt));
+      }
+    }
+    return result;
+  }
+
+  /** Leaves the view in an orderly way (others see it go at once) and closes the channel. */
+  @Override
+  public synchronized void close() {
+    if (dispatcher != null) {
+      dispatcher.stop();
+      dispatcher = null;
+    }
+    if (channel != null) {
+      channel.close();
+      channel = null;
+    }
+  }
+
+  private String nameOf(Address address) {
+    String known = names.get(address);
+    if (known != null) {
+      return known;
+    }
+    String cached = NameCache.get(address);
+    return cached != null ? cached : String.valueOf(address);
+  }
+
+  private List<String> names(Collection<Address> addresses) {
+    return addresses.stream().map(this::nameOf).toList();
+  }
+
+  static String encode(Map<String, String> fields) {
+    StringBuilder text = new StringBuilder();
+    fields.forEach((k, v) -> text.append(k).append('=').append(v.replace('\n', ' ')).append('\n'));
+    return text.toString();
+  }
+
+  static Map<String, String> decode(String text) {
+    Map<String, String> fields = new LinkedHashMap<>();
+    for (String line : text.split("\n")) {
+      int eq = line.indexOf('=');
+      if (eq > 0) {
+        fields.put(line.substring(0, eq), line.substring(eq + 1));
+      }
+    }
+    return fields;
+  }
+}
