@@ -7,7 +7,7 @@
   ARGV[1] this node's name
   ARGV[2] lease length, ms
   ARGV[3] name of a holder this node saw leave its view ('' for none)
-  ARGV[4] how long that holder's ledger entry must have been silent before its lease is taken, ms
+  ARGV[4] silence beyond the holder's own heartbeat_ms after which its lease is taken, ms
 
   Returns {1, holder} when this node holds the lease now, {0, holder} when another node does.
   A lease is taken from a holder before it expires only when the caller names it as gone from
@@ -25,8 +25,8 @@ end
 if holder == ARGV[3] then
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local last_beat = redis.call('HGET', KEYS[2] .. holder, 'last_beat')
-  if not last_beat or now - tonumber(last_beat) >= tonumber(ARGV[4]) then
+  local entry = redis.call('HMGET', KEYS[2] .. holder, 'last_beat', 'heartbeat_ms')
+  if not entry[1] or now - tonumber(entry[1]) >= tonumber(entry[2] or 0) + tonumber(ARGV[4]) then
     return take()
   end
 end

@@ -5,7 +5,8 @@
            registers the name in the workers set (so the janitor can find its list without a scan)
     stop   the worker itself at an orderly stop, after its grace: recovers, and unregisters
     lost   the cluster janitor, for a worker that left the view or has no ledger entry: only if
-           the worker's ledger entry has been silent for ARGV[6] ms (or is gone), so a worker
+           the worker's ledger entry has missed a beat (silent for its own heartbeat interval
+           plus ARGV[6] ms) or is gone, so a worker
            that is only cut off from the cluster, but still beats, keeps its jobs. Removes the
            entry, recovers and unregisters, in one step: a worker that was reaped and wakes up
            finds its jobs fenced.
@@ -23,7 +24,7 @@
   ARGV[3] TTL of a failed job, ms
   ARGV[4] most dead letters kept
   ARGV[5] start | stop | lost
-  ARGV[6] (lost only) how long the entry must have been silent, ms
+  ARGV[6] (lost only) silence beyond the entry's own heartbeat_ms that counts as gone, ms
 
   Returns {requeued, failed}, or {-1, silent_ms} when a lost worker still beats. Jobs that are no
   longer this worker's (completed, or recovered and claimed elsewhere) are only dropped.
@@ -32,9 +33,12 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local mode = ARGV[5]
 if mode == 'lost' then
-  local last_beat = redis.call('HGET', KEYS[6], 'last_beat')
-  if last_beat and now - tonumber(last_beat) < tonumber(ARGV[6]) then
-    return {-1, now - tonumber(last_beat)}
+  local entry = redis.call('HMGET', KEYS[6], 'last_beat', 'heartbeat_ms')
+  if entry[1] then
+    local silent = now - tonumber(entry[1])
+    if silent < tonumber(entry[2] or 0) + tonumber(ARGV[6]) then
+      return {-1, silent}
+    end
   end
   redis.call('DEL', KEYS[6])
   redis.call('ZREM', KEYS[7], ARGV[1])

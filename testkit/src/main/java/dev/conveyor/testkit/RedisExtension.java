@@ -14,6 +14,10 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  */
 public final class RedisExtension implements ParameterResolver {
 
+  static {
+    TestLogging.toConsole();
+  }
+
   private static final ExtensionContext.Namespace NAMESPACE =
       ExtensionContext.Namespace.create(RedisExtension.class);
 

@@ -25,6 +25,9 @@ final class ClaimLoop implements Runnable {
 
   private static final Logger LOG = Logger.getLogger(ClaimLoop.class);
 
+  /** How often a paused loop looks whether it may claim again. */
+  static final java.time.Duration PAUSED_POLL = java.time.Duration.ofMillis(100);
+
   /** Longest error text stored with a failed attempt. */
   static final int MAX_ERROR_LENGTH = 1_000;
 
@@ -64,7 +67,17 @@ final class ClaimLoop implements Runnable {
         // the housekeeper is putting back this name's leftovers first
       }
       while (worker.running()) {
-        Optional<String> id = takeNext();
+        if (worker.paused()) {
+          Worker.pause(PAUSED_POLL);
+          continue;
+        }
+        worker.popStarted();
+        Optional<String> id;
+        try {
+          id = takeNext();
+        } finally {
+          worker.popEnded();
+        }
         if (id.isEmpty()) {
           continue;
         }

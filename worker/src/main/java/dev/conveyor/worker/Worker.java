@@ -52,9 +52,12 @@ public final class Worker {
   private final AtomicLong processed = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
   private final AtomicLong inFlight = new AtomicLong();
+  private final java.util.concurrent.atomic.AtomicInteger popping =
+      new java.util.concurrent.atomic.AtomicInteger();
   private final List<Thread> loops = new ArrayList<>();
   private final Instant startedAt = Instant.now();
   private volatile boolean running;
+  private volatile boolean paused;
   private volatile String state = "running";
   private Thread housekeeper;
 
@@ -84,6 +87,10 @@ public final class Worker {
     return settings.node();
   }
 
+  public int concurrency() {
+    return settings.concurrency();
+  }
+
   public synchronized void start() {
     if (running) {
       return;
@@ -102,6 +109,55 @@ public final class Worker {
 
   public boolean running() {
     return running;
+  }
+
+  /** True while claiming is paused (a cluster request); in-flight jobs go on. */
+  public boolean paused() {
+    return paused;
+  }
+
+  /**
+   * Stops claiming new jobs; in-flight jobs finish. Returns once no loop is still waiting in a pop
+   * (at most one CLAIM_WAIT), so nothing is claimed after it returns; a job such a pop took is
+   * worked as in-flight. The ledger shows {@code paused}.
+   */
+  public void pause() {
+    synchronized (this) {
+      if (!running || paused) {
+        return;
+      }
+      paused = true;
+      state = "paused";
+    }
+    Instant deadline = Instant.now().plus(settings.claimWait()).plusSeconds(1);
+    while (popping.get() > 0 && Instant.now().isBefore(deadline) && pause(Duration.ofMillis(10))) {
+      // a pop under way ends within its claim wait
+    }
+    LOG.infof("worker %s paused: no new claims until resumed", settings.node());
+    beat();
+  }
+
+  void popStarted() {
+    popping.incrementAndGet();
+  }
+
+  void popEnded() {
+    popping.decrementAndGet();
+  }
+
+  /** Claims again after {@link #pause}. */
+  public synchronized void resume() {
+    if (running && paused) {
+      paused = false;
+      state = "running";
+      LOG.infof("worker %s resumed", settings.node());
+      beat();
+    }
+  }
+
+  /** running, paused or draining, as the ledger shows it. */
+  public String state() {
+    return state;
   }
 
   /** True while the last Redis call of this worker failed. */
@@ -153,6 +209,18 @@ public final class Worker {
     LOG.infof(
         "worker %s stopped: %d processed, %d failed",
         settings.node(), processed.get(), failed.get());
+  }
+
+  /**
+   * Ends every thread at once, without re-queueing its jobs or leaving the ledger: what a killed
+   * process looks like from outside. For in-process tests of the janitor only.
+   */
+  void vanish() {
+    synchronized (this) {
+      running = false;
+    }
+    loops.forEach(Thread::interrupt);
+    housekeeper.interrupt();
   }
 
   private void requeueOwnJobs() {
@@ -212,21 +280,30 @@ public final class Worker {
         pause(storage.failed(e));
       }
     }
+    // beats keep their interval exactly: the janitor reads a missed beat as a lost worker
     Instant nextBeat = Instant.now().plus(settings.heartbeatInterval());
+    Instant nextPromotion = Instant.now();
     while (running) {
       if (!Instant.now().isBefore(nextBeat)) {
+        nextBeat = nextBeat.plus(settings.heartbeatInterval());
         beat();
-        nextBeat = Instant.now().plus(settings.heartbeatInterval());
+        if (nextBeat.isBefore(Instant.now())) { // a slow Redis: no burst of late beats
+          nextBeat = Instant.now().plus(settings.heartbeatInterval());
+        }
       }
-      try {
-        queue.promoteDue(PROMOTE_BATCH).await().indefinitely();
-      } catch (StorageUnavailableException e) {
-        // the claim loops report outages; retries wait until Redis returns
+      if (!Instant.now().isBefore(nextPromotion)) {
+        nextPromotion = Instant.now().plus(PROMOTE_EVERY);
+        try {
+          queue.promoteDue(PROMOTE_BATCH).await().indefinitely();
+        } catch (StorageUnavailableException e) {
+          // the claim loops report outages; retries wait until Redis returns
+        }
       }
-      pause(
-          PROMOTE_EVERY.compareTo(settings.heartbeatInterval()) < 0
-              ? PROMOTE_EVERY
-              : settings.heartbeatInterval());
+      Instant next = nextBeat.isBefore(nextPromotion) ? nextBeat : nextPromotion;
+      Duration wait = Duration.between(Instant.now(), next);
+      if (!wait.isNegative() && !pause(wait)) {
+        return;
+      }
     }
   }
 

@@ -1,12 +1,16 @@
 package dev.conveyor.worker;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.conveyor.core.ClusterDirectory;
+import dev.conveyor.core.JanitorLease;
 import dev.conveyor.core.JobQueue;
 import dev.conveyor.core.Ledger;
 import dev.conveyor.core.NodeNames;
 import dev.conveyor.core.RedisKeys;
 import dev.conveyor.core.RetryPolicy;
 import dev.conveyor.core.StopSignals;
+import dev.conveyor.core.cluster.ClusterMember;
+import dev.conveyor.core.cluster.ClusterSettings;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -16,17 +20,24 @@ import io.vertx.redis.client.RedisOptions;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
 
 /**
- * Starts the worker when Quarkus starts and drains it on SIGTERM: no new claims, in-flight jobs
- * finish within SHUTDOWN_GRACE, unfinished ones go back to the queue, then the process exits 0.
+ * Runs the worker node for Quarkus. Duties, in order: join the cluster (refused without the right
+ * CLUSTER_SECRET: the process exits 1); start the claim loops and the janitor; on SIGTERM or a
+ * cluster {@code drain}, stop claiming, let in-flight jobs finish within SHUTDOWN_GRACE, re-queue
+ * the unfinished ones, leave the cluster and exit 0.
  */
 @Singleton
 public class WorkerLifecycle {
 
+  private static final Logger LOG = Logger.getLogger(WorkerLifecycle.class);
+
   private final Worker worker;
   private final Redis claimClient;
   private final WorkerConfig config;
+  private final ClusterMember cluster;
+  private final Janitor janitor;
 
   public WorkerLifecycle(
       WorkerConfig config,
@@ -52,14 +63,16 @@ public class WorkerLifecycle {
             RetryPolicy.DEFAULT.maxDeadLetters(),
             config.maxRecoveries());
     RedisKeys keys = new RedisKeys(config.redisPrefix());
+    String node = NodeNames.workerName(config.nodeName());
+    JobQueue queue = new JobQueue(redis, keys, config.redisTimeout());
     this.worker =
         new Worker(
-            new JobQueue(redis, keys, config.redisTimeout()),
+            queue,
             new Ledger(redis, keys, config.redisTimeout()),
             claimClient,
             redisUrl,
             new Worker.Settings(
-                NodeNames.workerName(config.nodeName()),
+                node,
                 config.concurrency(),
                 config.claimWait(),
                 config.resultTtl(),
@@ -67,15 +80,45 @@ public class WorkerLifecycle {
                 config.heartbeatInterval()),
             handler,
             json);
+    this.cluster =
+        new ClusterMember(
+            new ClusterSettings(
+                config.clusterName(),
+                config.clusterBindAddr(),
+                config.clusterPort(),
+                config.clusterExternalAddr(),
+                config.clusterExternalPort(),
+                config.clusterSecret(),
+                config.heartbeatInterval()),
+            new ClusterDirectory(redis, keys, config.redisTimeout()),
+            node,
+            new WorkerDuties(worker, () -> Quarkus.asyncExit(0)));
+    this.janitor =
+        new Janitor(
+            queue,
+            new JanitorLease(redis, keys, config.redisTimeout()),
+            cluster,
+            policy,
+            config.heartbeatInterval());
   }
 
   void onStart(@Observes StartupEvent event) {
     StopSignals.onStop(() -> Quarkus.asyncExit(0));
+    try {
+      cluster.join();
+    } catch (Exception e) {
+      LOG.errorf("worker %s cannot join the cluster: %s", worker.node(), e.getMessage());
+      Quarkus.asyncExit(1);
+      return;
+    }
     worker.start();
+    janitor.start();
   }
 
   void onStop(@Observes ShutdownEvent event) {
+    janitor.stop();
     worker.stop(config.shutdownGrace());
+    cluster.close();
     claimClient.close();
   }
 

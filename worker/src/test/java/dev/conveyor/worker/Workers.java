@@ -2,16 +2,21 @@ package dev.conveyor.worker;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.core.CallbackId;
+import dev.conveyor.core.ClusterDirectory;
+import dev.conveyor.core.JanitorLease;
 import dev.conveyor.core.JobQueue;
 import dev.conveyor.core.Ledger;
 import dev.conveyor.core.RedisKeys;
 import dev.conveyor.core.RetryPolicy;
+import dev.conveyor.core.cluster.ClusterMember;
+import dev.conveyor.core.cluster.ClusterSettings;
 import dev.conveyor.testkit.TestRedis;
 import io.vertx.mutiny.redis.client.Redis;
 import io.vertx.redis.client.RedisOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /** Builds real workers against a test's Redis, and stops them after the test. */
 final class Workers implements AutoCloseable {
@@ -24,6 +29,7 @@ final class Workers implements AutoCloseable {
   private final TestRedis redis;
   private final List<Worker> started = new ArrayList<>();
   private final List<Redis> clients = new ArrayList<>();
+  private final List<Node> nodes = new ArrayList<>();
   final JobQueue queue;
 
   Workers(TestRedis redis) {
@@ -41,6 +47,16 @@ final class Workers implements AutoCloseable {
 
   Worker start(
       String node, int concurrency, JobHandler handler, RetryPolicy policy, Duration resultTtl) {
+    return start(node, concurrency, handler, policy, resultTtl, HEARTBEAT);
+  }
+
+  Worker start(
+      String node,
+      int concurrency,
+      JobHandler handler,
+      RetryPolicy policy,
+      Duration resultTtl,
+      Duration heartbeat) {
     Redis claims =
         Redis.createClient(
             redis.vertx(),
@@ -61,12 +77,48 @@ final class Workers implements AutoCloseable {
             claims,
             redis.url(),
             new Worker.Settings(
-                node, concurrency, Duration.ofMillis(200), resultTtl, policy, HEARTBEAT),
+                node, concurrency, Duration.ofMillis(200), resultTtl, policy, heartbeat),
             handler,
             new ObjectMapper());
     worker.start();
     started.add(worker);
     return worker;
+  }
+
+  /** A worker in the cluster, with its janitor, as the worker app runs it. */
+  record Node(Worker worker, ClusterMember cluster, Janitor janitor) {}
+
+  /** Starts a worker that joins cluster {@code test} on loopback and runs the janitor. */
+  Node startNode(String name, Duration heartbeat, JobHandler handler) throws Exception {
+    Worker worker = start(name, 1, handler, QUICK_RETRIES, Duration.ofSeconds(30), heartbeat);
+    RedisKeys keys = new RedisKeys(redis.prefix());
+    ClusterMember cluster =
+        new ClusterMember(
+            new ClusterSettings(
+                "test", "127.0.0.1", 0, Optional.empty(), 0, Optional.of("test secret"), heartbeat),
+            new ClusterDirectory(redis.client(), keys, TIMEOUT),
+            name,
+            new WorkerDuties(
+                worker, () -> Thread.ofPlatform().start(() -> worker.stop(Duration.ofSeconds(5)))));
+    Janitor janitor =
+        new Janitor(
+            queue,
+            new JanitorLease(redis.client(), keys, TIMEOUT),
+            cluster,
+            QUICK_RETRIES,
+            heartbeat);
+    cluster.join();
+    janitor.start();
+    Node node = new Node(worker, cluster, janitor);
+    nodes.add(node);
+    return node;
+  }
+
+  /** What a kill -9 looks like from outside: no more beats, no recovery, gone from the view. */
+  void kill(Node node) {
+    node.janitor().stop();
+    node.worker().vanish();
+    node.cluster().close();
   }
 
   /** Submits the data the way the API does and returns its callback id. */
@@ -86,6 +138,10 @@ final class Workers implements AutoCloseable {
 
   @Override
   public void close() {
+    for (Node node : nodes) {
+      node.janitor().stop();
+      node.cluster().close();
+    }
     for (Worker worker : started) {
       worker.stop(Duration.ofSeconds(5));
     }

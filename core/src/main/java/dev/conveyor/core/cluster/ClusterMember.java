@@ -108,7 +108,7 @@ public final class ClusterMember implements AutoCloseable {
   private final Duties duties;
   private final List<Consumer<ViewChange>> listeners = new CopyOnWriteArrayList<>();
   private final Map<Address, String> names = new ConcurrentHashMap<>();
-  private JChannel channel;
+  private volatile JChannel channel;
   private MessageDispatcher dispatcher;
   private volatile View view;
 
@@ -278,7 +278,8 @@ public final class ClusterMember implements AutoCloseable {
 
   public boolean isCoordinator() {
     View current = view;
-    return current != null && current.getCoord().equals(channel.getAddress());
+    JChannel open = channel;
+    return current != null && open != null && current.getCoord().equals(open.getAddress());
   }
 
   /**
@@ -349,6 +350,7 @@ public final class ClusterMember implements AutoCloseable {
       channel.close();
       channel = null;
     }
+    view = null;
   }
 
   private String nameOf(Address address) {
