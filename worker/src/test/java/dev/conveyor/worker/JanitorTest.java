@@ -58,13 +58,14 @@ class JanitorTest {
       Recorder a = new Recorder("a");
       Recorder b = new Recorder("b");
       Recorder c = new Recorder("c");
-      workers.startNode("a", DEFAULT_HEARTBEAT, a);
+      Workers.Node nodeA = workers.startNode("a", DEFAULT_HEARTBEAT, a);
       Workers.Node nodeB = workers.startNode("b", DEFAULT_HEARTBEAT, b);
       Workers.Node nodeC = workers.startNode("c", DEFAULT_HEARTBEAT, c);
       Awaitility.await()
           .atMost(Duration.ofSeconds(10))
           .until(() -> nodeC.cluster().members().size() == 3);
-      // a coordinates; the job goes to b or c, whichever claims it
+      // a coordinates and runs the janitor; the job goes to b or c, whichever claims it
+      nodeA.worker().pause();
       String id = workers.submit("hold: the job in flight");
       Awaitility.await()
           .atMost(Duration.ofSeconds(5))
@@ -216,6 +217,7 @@ class JanitorTest {
           .until(() -> "pending".equals(workers.status(id)));
 
       nodeA.cluster().ask(ClusterMember.Request.RESUME, Optional.of("b"), Duration.ofSeconds(2));
+      assertTrue(nodeA.worker().paused(), "a request for b reaches b only");
       Awaitility.await()
           .atMost(Duration.ofSeconds(5))
           .until(() -> "worked".equals(workers.status(id)));
@@ -223,16 +225,18 @@ class JanitorTest {
       // the counter moves just after the result is stored
       Awaitility.await()
           .atMost(Duration.ofSeconds(2))
-          .until(
+          .untilAsserted(
               () -> {
                 List<ClusterMember.Reply> stats =
                     nodeA
                         .cluster()
                         .ask(ClusterMember.Request.STATS, Optional.empty(), Duration.ofSeconds(2));
-                return stats.size() == 2
-                    && stats.stream()
+                assertEquals(2, stats.size(), stats.toString());
+                assertTrue(
+                    stats.stream()
                         .anyMatch(
-                            r -> r.member().equals("b") && "1".equals(r.fields().get("processed")));
+                            r -> r.member().equals("b") && "1".equals(r.fields().get("processed"))),
+                    stats.toString());
               });
 
       nodeA.cluster().ask(ClusterMember.Request.DRAIN, Optional.of("b"), Duration.ofSeconds(2));

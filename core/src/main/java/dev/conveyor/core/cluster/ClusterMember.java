@@ -308,7 +308,9 @@ public final class ClusterMember implements AutoCloseable {
         dispatcher.castMessage(
             targets,
             new ObjectMessage(null, request.name()),
+            // unicast to each target: a cast to some members would reach them all
             new RequestOptions(ResponseMode.GET_ALL, timeout.toMillis())
+                .anycasting(true)
                 .rspFilter(
                     new org.jgroups.blocks.RspFilter() {
                       @Override
