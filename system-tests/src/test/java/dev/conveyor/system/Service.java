@@ -42,6 +42,10 @@ final class Service implements AutoCloseable {
         new ProcessBuilder(java, "-Xmx256m", "-jar", jar.toString())
             .redirectErrorStream(true)
             .redirectOutput(log.toFile());
+    // the cluster on loopback, with a secret, unless the test says otherwise
+    builder.environment().put("CLUSTER_BIND_ADDR", "127.0.0.1");
+    builder.environment().put("CLUSTER_PORT", "0");
+    builder.environment().put("CLUSTER_SECRET", "system test secret");
     builder.environment().putAll(env);
     builder.environment().put("QUARKUS_HTTP_PORT", Integer.toString(port));
     builder.environment().put("QUARKUS_HTTP_HOST", "127.0.0.1");
@@ -98,6 +102,12 @@ final class Service implements AutoCloseable {
       throw new IllegalStateException(name + " did not exit within " + limit);
     }
     return process.exitValue();
+  }
+
+  /** SIGKILL: no drain, no leave, sockets closed by the kernel. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor();
   }
 
   String log() throws IOException {
