@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Conveyor without Docker, as native processes: a private redis-server (AOF on, data under
-# .local/), one api on API_PORT (default 8080) and one worker. `down` stops exactly what `up`
+# .local/), one api on API_PORT (default 8080) and WORKERS clustered workers (default 1) on
+# loopback, sharing a random CLUSTER_SECRET kept in .local/. `down` stops exactly what `up`
 # started (by the pid files it wrote), nothing else.
 #
 #   scripts/local.sh up        build if needed, start, print the URLs
@@ -56,11 +57,18 @@ start_redis() {
   die "redis-server did not answer; see .local/redis.log"
 }
 
+cluster_secret() { # one random secret per checkout, kept in .local/ (the cluster's members must share it)
+  [ -s "$state/cluster-secret" ] || (umask 077; head -c 24 /dev/urandom | base64 >"$state/cluster-secret")
+  cat "$state/cluster-secret"
+}
+
 start_service() { # name jar [env...]
   local name="$1" jar="$2"; shift 2
   if alive "$state/$name.pid"; then say "$name already running (pid $(cat "$state/$name.pid"))"; return; fi
   say "starting $name"
   env "$@" REDIS_URL="redis://127.0.0.1:$redis_port" \
+    CLUSTER_BIND_ADDR="${CLUSTER_BIND_ADDR:-127.0.0.1}" CLUSTER_PORT="${CLUSTER_PORT:-7800}" \
+    CLUSTER_SECRET="$(cluster_secret)" \
     nohup "$JAVA_HOME/bin/java" -Xmx256m -jar "$jar" >"$state/$name.log" 2>&1 &
   echo $! >"$state/$name.pid"
 }
@@ -81,7 +89,9 @@ up() {
   printf 'redis_port=%s\napi_port=%s\n' "$redis_port" "$api_port" >"$state/ports"
   start_redis
   start_service api "$root/api/target/quarkus-app/quarkus-run.jar" QUARKUS_HTTP_PORT="$api_port"
-  start_service worker-1 "$root/worker/target/quarkus-app/quarkus-run.jar" QUARKUS_HTTP_PORT=0
+  for n in $(seq "${WORKERS:-1}"); do
+    start_service "worker-$n" "$root/worker/target/quarkus-app/quarkus-run.jar" QUARKUS_HTTP_PORT=0 NODE_NAME="worker-$n@local"
+  done
   wait_ready api "http://127.0.0.1:$api_port/q/health/ready"
   say "up. Try:"
   say "  curl -s -XPOST -d '{\"data\":\"foo\"}' http://localhost:$api_port/api/v1/work | jq"

@@ -14,6 +14,8 @@ import javax.crypto.spec.SecretKeySpec;
 import org.jgroups.Address;
 import org.jgroups.Message;
 import org.jgroups.auth.AuthToken;
+import org.jgroups.conf.ClassConfigurator;
+import org.jgroups.protocols.pbcast.GMS;
 import org.jgroups.util.UUID;
 import org.jgroups.util.Util;
 
@@ -77,7 +79,7 @@ public final class ClusterSecretToken extends AuthToken {
   public boolean authenticate(AuthToken token, Message msg) {
     if (token == this) {
       // a request to ourselves is looped back unserialized: it carries this very token
-      return msg.getSrc() != null && msg.getSrc().equals(auth.getAddress());
+      return auth.getAddress().equals(senderOf(msg));
     }
     if (!(token instanceof ClusterSecretToken other) || key == null || other.mac == null) {
       return false;
@@ -90,7 +92,24 @@ public final class ClusterSecretToken extends AuthToken {
           msg.getSrc(), skew / 1000, FRESHNESS.toSeconds());
       return false;
     }
-    return MessageDigest.isEqual(sign(msg.getSrc(), other.issuedAt), other.mac);
+    Address sender = senderOf(msg);
+    if (sender == null) {
+      log.warn("refused a join or merge request whose sender is unknown");
+      return false;
+    }
+    return MessageDigest.isEqual(sign(sender, other.issuedAt), other.mac);
+  }
+
+  /**
+   * The member a request comes from: its source, or, for a message delivered in a batch (no source
+   * of its own), the joiner its GMS header names.
+   */
+  private static Address senderOf(Message msg) {
+    if (msg.getSrc() != null) {
+      return msg.getSrc();
+    }
+    GMS.GmsHeader header = msg.getHeader(ClassConfigurator.getProtocolId(GMS.class));
+    return header == null ? null : header.getMember();
   }
 
   private byte[] sign(Address sender, long time) {
