@@ -227,6 +227,61 @@ class JobScriptsContractTest {
   }
 
   @Test
+  void aLostWorkerKeepsItsJobsWhileItStillBeatsAndLosesThemOnceABeatIsMissed(TestRedis redis) {
+    JobQueue queue = queue(redis);
+    Ledger ledger = new Ledger(redis.client(), queue.keys(), TIMEOUT);
+    await(queue.recover("w1", RetryPolicy.DEFAULT, JobQueue.Owner.STARTING, Duration.ZERO));
+    assertEquals(List.of("w1"), await(queue.workers()));
+    await(queue.submit("ID1", "foo", "api"));
+    take(queue, redis, "w1");
+    await(ledger.heartbeat("w1", Duration.ofMillis(300), java.util.Map.of("role", "worker")));
+
+    JobQueue.Recovery early =
+        await(
+            queue.recover("w1", RetryPolicy.DEFAULT, JobQueue.Owner.LOST, Duration.ofMillis(100)));
+    assertTrue(early.stillBeating(), "beat just now: cut off, not dead");
+    assertEquals("working", redis.call("HGET", queue.keys().job("ID1"), "status").toString());
+
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(3))
+        .until(
+            () ->
+                !await(
+                        queue.recover(
+                            "w1", RetryPolicy.DEFAULT, JobQueue.Owner.LOST, Duration.ofMillis(100)))
+                    .stillBeating());
+    assertEquals("pending", redis.call("HGET", queue.keys().job("ID1"), "status").toString());
+    assertEquals(List.of("ID1"), redis.list(queue.keys().queue()));
+    assertEquals(0, redis.call("EXISTS", queue.keys().node("w1")).toInteger(), "entry removed");
+    assertEquals(List.of(), await(queue.workers()), "unregistered");
+  }
+
+  @Test
+  void theJanitorLeaseIsHeldByOneNodeAndTakenFromAHolderThatStoppedBeating(TestRedis redis) {
+    JanitorLease lease = new JanitorLease(redis.client(), queue(redis).keys(), TIMEOUT);
+    Ledger ledger = new Ledger(redis.client(), queue(redis).keys(), TIMEOUT);
+    Duration length = Duration.ofSeconds(5);
+    await(ledger.heartbeat("a", Duration.ofSeconds(2), java.util.Map.of("role", "worker")));
+    assertEquals(
+        new JanitorLease.Holding(true, "a"),
+        await(lease.hold("a", length, java.util.Optional.empty(), Duration.ZERO)));
+    assertEquals(
+        new JanitorLease.Holding(false, "a"),
+        await(lease.hold("b", length, java.util.Optional.empty(), Duration.ZERO)));
+    // b saw a leave its view, but a still beats: the lease stays a's
+    assertEquals(
+        new JanitorLease.Holding(false, "a"),
+        await(lease.hold("b", length, java.util.Optional.of("a"), Duration.ofMillis(400))));
+    redis.call("DEL", queue(redis).keys().node("a")); // a's entry gone: it is dead
+    assertEquals(
+        new JanitorLease.Holding(true, "b"),
+        await(lease.hold("b", length, java.util.Optional.of("a"), Duration.ofMillis(400))));
+    assertEquals(
+        new JanitorLease.Holding(false, "b"),
+        await(lease.hold("a", length, java.util.Optional.empty(), Duration.ZERO)));
+  }
+
+  @Test
   void aJobWhoseWorkersKeepDyingIsFailedAsAPoisonPill(TestRedis redis) {
     JobQueue queue = queue(redis);
     await(queue.submit("ID1", "foo", "api"));
