@@ -22,11 +22,17 @@ public final class NodeNames {
 
   /** The configured name if there is one, else {@code worker-<6 hex>@host}. */
   public static String workerName(Optional<String> configured) {
+    return numbered("worker", configured);
+  }
+
+  /** The configured name if there is one, else {@code <role>-<6 hex>@host}. */
+  public static String numbered(String role, Optional<String> configured) {
     return configured
         .filter(s -> !s.isBlank())
         .orElseGet(
             () ->
-                "worker-"
+                role
+                    + "-"
                     + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt()).substring(2)
                     + "@"
                     + hostname());

@@ -9,6 +9,10 @@ import java.util.Optional;
 @ConfigMapping(prefix = "conveyor")
 public interface WorkerConfig {
 
+  /** The shell profile (QUARKUS_PROFILE=shell): this process is a cluster shell, not a worker. */
+  @WithDefault("false")
+  boolean shell();
+
   /** NODE_NAME: this worker's name; default {@code worker-<random>@<host>}. */
   Optional<String> nodeName();
 

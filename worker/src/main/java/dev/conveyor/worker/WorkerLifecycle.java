@@ -103,6 +103,9 @@ public class WorkerLifecycle {
   }
 
   void onStart(@Observes StartupEvent event) {
+    if (config.shell()) {
+      return; // this process is a shell (WorkerMain runs it), not a worker
+    }
     StopSignals.onStop(() -> Quarkus.asyncExit(0));
     try {
       cluster.join();

@@ -167,6 +167,46 @@ class JanitorTest {
   }
 
   @Test
+  void aWorkerThatWasTakenForDeadAndWakesUpCannotOverwriteTheJob(TestRedis redis) throws Exception {
+    try (Workers workers = new Workers(redis)) {
+      Recorder a = new Recorder("a");
+      Recorder b = new Recorder("b");
+      Workers.Node nodeA = workers.startNode("a", Duration.ofMillis(300), a);
+      Workers.Node nodeB = workers.startNode("b", Duration.ofMillis(300), b);
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> nodeA.cluster().members().size() == 2);
+      nodeA.worker().pause();
+      a.release.countDown();
+      String id = workers.submit("hold: b pauses for a long time");
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> "b".equals(workerOf(workers, id)));
+
+      // a long pause, as the cluster sees it: no beats, out of the view; b's job thread goes on
+      nodeB.worker().stopBeating();
+      nodeB.cluster().close();
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> "pending".equals(workers.status(id)));
+      nodeA.worker().resume();
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> "worked".equals(workers.status(id)));
+
+      b.release.countDown(); // b wakes up and finishes its stale attempt
+      RedisKeys keys = new RedisKeys(redis.prefix());
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> redis.call("HGET", keys.stats(), "fenced") != null);
+      assertEquals("1", redis.call("HGET", keys.stats(), "fenced").toString());
+      assertEquals("a", redis.call("HGET", keys.job(id), "worked_by").toString());
+      assertEquals("1", redis.call("HGET", keys.stats(), "worked").toString());
+      assertEquals(0, nodeB.worker().processed());
+    }
+  }
+
+  @Test
   void theSweepRecoversAListWhoseOwnerHasNoLedgerEntry(TestRedis redis) throws Exception {
     try (Workers workers = new Workers(redis)) {
       RedisKeys keys = new RedisKeys(redis.prefix());
