@@ -2,6 +2,7 @@ package dev.conveyor.worker;
 
 import dev.conveyor.core.JanitorLease;
 import dev.conveyor.core.JobQueue;
+import dev.conveyor.core.Ledger;
 import dev.conveyor.core.RetryPolicy;
 import dev.conveyor.core.StorageUnavailableException;
 import dev.conveyor.core.cluster.ClusterMember;
@@ -17,11 +18,12 @@ import org.jboss.logging.Logger;
 
 /**
  * The cluster's janitor: every worker keeps track of the members that left its view, and the
- * coordinator, holding the janitor lease in Redis, acts. Duties, in order: take or renew the lease
- * (taking it over from a holder that left the view and stopped beating); for each member that left
- * the view, recover its jobs once its ledger entry has missed a beat ({@link #recoverJobsOf});
- * every {@link #SWEEP_EVERY}, recover the processing lists of workers that are in no view and have
- * no ledger entry at all, which covers a coordinator that died with the lease, and a split cluster.
+ * coordinator (the oldest worker of the view: a shell or sysmon may be older, and has no janitor)
+ * acts while it holds the janitor lease in Redis. Duties, in order: take or renew the lease (taking
+ * it over from a holder that left the view and stopped beating); for each member that left the
+ * view, recover its jobs once its ledger entry has missed a beat ({@link #recoverJobsOf}); every
+ * {@link #SWEEP_EVERY}, recover the processing lists of workers that are in no view and have no
+ * ledger entry at all, which covers a coordinator that died with the lease, and a split cluster.
  */
 final class Janitor {
 
@@ -45,7 +47,11 @@ final class Janitor {
   /** Silence beyond the heartbeat that the sweep requires: longer than any entry lives. */
   static final Duration SWEEP_SILENCE = Duration.ofMinutes(10);
 
+  /** How often the roles of the view's members are read again from the ledger. */
+  static final Duration ROLES_EVERY = Duration.ofSeconds(2);
+
   private final JobQueue queue;
+  private final Ledger ledger;
   private final JanitorLease lease;
   private final ClusterMember cluster;
   private final RetryPolicy policy;
@@ -53,6 +59,11 @@ final class Janitor {
   // members that left the view, by name, with when they left; kept until recovered or back
   private final Map<String, Instant> departed = new ConcurrentHashMap<>();
   private volatile Set<String> members = Set.of();
+  private volatile List<String> view = List.of();
+  // members known not to be workers (shell, sysmon): they run no janitor
+  private volatile Set<String> nonWorkers = Set.of();
+  private volatile boolean rolesStale = true;
+  private Instant nextRoles = Instant.now();
   private volatile String lastHolder;
   private volatile boolean running;
   private Instant nextSweep = Instant.now();
@@ -64,11 +75,13 @@ final class Janitor {
    */
   Janitor(
       JobQueue queue,
+      Ledger ledger,
       JanitorLease lease,
       ClusterMember cluster,
       RetryPolicy policy,
       Duration heartbeatInterval) {
     this.queue = queue;
+    this.ledger = ledger;
     this.lease = lease;
     this.cluster = cluster;
     this.policy = policy;
@@ -81,6 +94,36 @@ final class Janitor {
     change.left().forEach(name -> departed.putIfAbsent(name, now));
     change.members().forEach(departed::remove);
     members = Set.copyOf(change.members());
+    view = List.copyOf(change.members());
+    rolesStale = true;
+  }
+
+  /**
+   * Whether this worker is the view's oldest worker. Members whose role is not known yet count as
+   * workers, so a new shell can only delay the janitor until the next read of the roles.
+   */
+  boolean isCoordinator() {
+    for (String member : view) {
+      if (!nonWorkers.contains(member)) {
+        return member.equals(cluster.nodeName());
+      }
+    }
+    return false;
+  }
+
+  private void refreshRoles() {
+    if (!rolesStale && Instant.now().isBefore(nextRoles)) {
+      return;
+    }
+    rolesStale = false;
+    nextRoles = Instant.now().plus(ROLES_EVERY);
+    Set<String> others = new HashSet<>();
+    for (Ledger.Entry entry : ledger.members().await().indefinitely()) {
+      if (entry.field("role") != null && !"worker".equals(entry.field("role"))) {
+        others.add(entry.name());
+      }
+    }
+    nonWorkers = Set.copyOf(others);
   }
 
   synchronized void start() {
@@ -114,7 +157,8 @@ final class Janitor {
   }
 
   void tick() {
-    if (!cluster.isCoordinator()) {
+    refreshRoles();
+    if (!isCoordinator()) {
       return;
     }
     Optional<String> goneHolder =

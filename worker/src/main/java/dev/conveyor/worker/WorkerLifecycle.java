@@ -96,6 +96,7 @@ public class WorkerLifecycle {
     this.janitor =
         new Janitor(
             queue,
+            new Ledger(redis, keys, config.redisTimeout()),
             new JanitorLease(redis, keys, config.redisTimeout()),
             cluster,
             policy,

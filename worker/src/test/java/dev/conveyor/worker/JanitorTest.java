@@ -135,6 +135,53 @@ class JanitorTest {
   }
 
   @Test
+  void aShellOlderThanEveryWorkerLeavesTheJanitorToTheOldestWorker(TestRedis redis)
+      throws Exception {
+    try (Workers workers = new Workers(redis);
+        ClusterMember shell =
+            new ClusterMember(
+                new dev.conveyor.core.cluster.ClusterSettings(
+                    "test",
+                    "127.0.0.1",
+                    0,
+                    Optional.empty(),
+                    0,
+                    Optional.of("test secret"),
+                    Duration.ofMillis(300)),
+                new dev.conveyor.core.ClusterDirectory(
+                    redis.client(), new RedisKeys(redis.prefix()), Workers.TIMEOUT),
+                "shell",
+                ShellSession.duties("shell"))) {
+      workers
+          .ledger()
+          .heartbeat("shell", Duration.ofSeconds(5), Map.of("role", "shell"))
+          .await()
+          .indefinitely();
+      shell.join(); // the oldest member: the JGroups coordinator
+      Recorder a = new Recorder("a");
+      Recorder b = new Recorder("b");
+      Workers.Node nodeA = workers.startNode("a", Duration.ofMillis(300), a);
+      Workers.Node nodeB = workers.startNode("b", Duration.ofMillis(300), b);
+      Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> shell.members().size() == 3);
+      assertTrue(shell.isCoordinator());
+      nodeA.worker().pause();
+      a.release.countDown();
+      String id = workers.submit("hold: b dies under a shell coordinator");
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> "b".equals(workerOf(workers, id)));
+      nodeA.worker().resume();
+
+      workers.kill(nodeB);
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> "worked".equals(workers.status(id)));
+      assertEquals(1, a.completions.get(id).get());
+      assertEquals("a", redis.call("GET", new RedisKeys(redis.prefix()).janitor()).toString());
+    }
+  }
+
+  @Test
   void aMemberCutOffFromTheClusterButStillBeatingKeepsItsJobs(TestRedis redis) throws Exception {
     try (Workers workers = new Workers(redis)) {
       Recorder a = new Recorder("a");

@@ -103,6 +103,7 @@ final class Workers implements AutoCloseable {
     Janitor janitor =
         new Janitor(
             queue,
+            ledger(),
             new JanitorLease(redis.client(), keys, TIMEOUT),
             cluster,
             QUICK_RETRIES,
