@@ -121,15 +121,29 @@ final class ClaimLoop implements Runnable {
   private void work(ClaimedJob job) {
     worker.jobStarted();
     boolean succeeded = false;
+    Deadline deadline = Deadline.start(worker, settings.jobTimeout());
     try {
       String result;
       try {
         result = json.writeValueAsString(handler.handle(job));
       } catch (InterruptedException e) {
+        if (deadline.expired()) {
+          Thread.interrupted(); // ours, not a stop's: record the failed attempt
+          recordFailure(job, deadline.failure());
+          return;
+        }
         Thread.currentThread().interrupt();
         return; // the grace ran out: the job stays listed and is re-queued at stop
       } catch (Exception e) {
-        recordFailure(job, e);
+        recordFailure(job, deadline.expired() ? deadline.failure() : e);
+        return;
+      } finally {
+        deadline.cancel();
+      }
+      if (deadline.expired()) {
+        // the handler ignored the interrupt and returned late: the attempt still counts as failed
+        Thread.interrupted();
+        recordFailure(job, deadline.failure());
         return;
       }
       Boolean completed =
@@ -142,6 +156,56 @@ final class ClaimLoop implements Runnable {
       }
     } finally {
       worker.jobEnded(succeeded);
+    }
+  }
+
+  /**
+   * JOB_TIMEOUT for one attempt: interrupts the handler's thread when it runs out. Firing and
+   * cancelling exclude each other, so no interrupt arrives after {@link #cancel}.
+   */
+  private static final class Deadline {
+    private final java.time.Duration limit;
+    private final Thread handlerThread = Thread.currentThread();
+    private java.util.concurrent.ScheduledFuture<?> timer;
+    private boolean fired;
+    private boolean cancelled;
+
+    private Deadline(java.time.Duration limit) {
+      this.limit = limit;
+    }
+
+    static Deadline start(Worker worker, java.time.Duration limit) {
+      Deadline deadline = new Deadline(limit);
+      if (limit.isPositive()) {
+        deadline.timer =
+            worker.watchdog().schedule(deadline::fire, limit.toMillis(), TimeUnit.MILLISECONDS);
+      }
+      return deadline;
+    }
+
+    private synchronized void fire() {
+      if (!cancelled) {
+        fired = true;
+        handlerThread.interrupt();
+      }
+    }
+
+    synchronized boolean expired() {
+      return fired;
+    }
+
+    synchronized void cancel() {
+      cancelled = true;
+      if (timer != null) {
+        timer.cancel(false);
+      }
+    }
+
+    Exception failure() {
+      return new java.util.concurrent.TimeoutException(
+          "the handler ran longer than JOB_TIMEOUT ("
+              + limit.toMillis()
+              + " ms) and was interrupted");
     }
   }
 

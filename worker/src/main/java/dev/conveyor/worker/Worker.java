@@ -39,7 +39,20 @@ public final class Worker {
       Duration claimWait,
       Duration resultTtl,
       RetryPolicy retryPolicy,
-      Duration heartbeatInterval) {}
+      Duration heartbeatInterval,
+      Duration jobTimeout) {
+
+    /** Without a job timeout. */
+    public Settings(
+        String node,
+        int concurrency,
+        Duration claimWait,
+        Duration resultTtl,
+        RetryPolicy retryPolicy,
+        Duration heartbeatInterval) {
+      this(node, concurrency, claimWait, resultTtl, retryPolicy, heartbeatInterval, Duration.ZERO);
+    }
+  }
 
   private final JobQueue queue;
   private final Ledger ledger;
@@ -52,6 +65,10 @@ public final class Worker {
   private final AtomicLong processed = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
   private final AtomicLong inFlight = new AtomicLong();
+  // interrupts handlers that outlive JOB_TIMEOUT; one daemon thread for all loops
+  private final java.util.concurrent.ScheduledExecutorService watchdog =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().name("job-timeout").daemon().factory());
   private final java.util.concurrent.atomic.AtomicInteger popping =
       new java.util.concurrent.atomic.AtomicInteger();
   private final List<Thread> loops = new ArrayList<>();
@@ -197,6 +214,7 @@ public final class Worker {
       joinUntil(loop, Instant.now().plus(settings.claimWait()).plusSeconds(5));
     }
     housekeeper.interrupt();
+    watchdog.shutdownNow();
     if (interrupted) {
       LOG.warnf(
           "worker %s: grace of %s ran out; re-queueing unfinished jobs", settings.node(), grace);
@@ -349,6 +367,10 @@ public final class Worker {
       Thread.currentThread().interrupt();
       return false;
     }
+  }
+
+  java.util.concurrent.ScheduledExecutorService watchdog() {
+    return watchdog;
   }
 
   void jobStarted() {

@@ -52,6 +52,10 @@ public interface WorkerConfig {
   @WithDefault("3")
   int maxRecoveries();
 
+  /** JOB_TIMEOUT: a handler running longer is interrupted and the attempt fails; 0: no limit. */
+  @WithDefault("0s")
+  Duration jobTimeout();
+
   /** CLAIM_WAIT: how long one blocking pop waits; bounds how long a stop waits on an idle loop. */
   @WithDefault("1s")
   Duration claimWait();

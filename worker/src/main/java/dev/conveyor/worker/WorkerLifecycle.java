@@ -77,7 +77,8 @@ public class WorkerLifecycle {
                 config.claimWait(),
                 config.resultTtl(),
                 policy,
-                config.heartbeatInterval()),
+                config.heartbeatInterval(),
+                config.jobTimeout()),
             handler,
             json);
     this.cluster =

@@ -126,6 +126,52 @@ class WorkerLifecycleTest {
   }
 
   @Test
+  void aHandlerThatOutlivesJobTimeoutIsInterruptedAndItsAttemptFails(TestRedis redis) {
+    AtomicInteger interrupted = new AtomicInteger();
+    AtomicInteger calls = new AtomicInteger();
+    try (Workers workers = new Workers(redis)) {
+      workers.start(
+          "w1@test",
+          1,
+          job -> {
+            calls.incrementAndGet();
+            if (job.data().equals("stubborn")) {
+              // ignores interrupts: spins past the timeout, then returns a result anyway
+              long until = System.nanoTime() + Duration.ofMillis(400).toNanos();
+              while (System.nanoTime() < until) {
+                Thread.onSpinWait();
+              }
+              return Map.of("late", true);
+            }
+            try {
+              Thread.sleep(Duration.ofSeconds(30));
+            } catch (InterruptedException e) {
+              interrupted.incrementAndGet();
+              throw e;
+            }
+            return Map.of();
+          },
+          Workers.QUICK_RETRIES,
+          Duration.ofSeconds(10),
+          Workers.HEARTBEAT,
+          Duration.ofMillis(200));
+      String id = workers.submit("slow");
+      await().atMost(Duration.ofSeconds(10)).until(() -> workers.status(id).equals("failed"));
+      assertEquals(3, interrupted.get(), "each attempt interrupted at JOB_TIMEOUT");
+      assertTrue(
+          redis
+              .call("HGET", workers.queue.keys().job(id), "last_error")
+              .toString()
+              .contains("longer than JOB_TIMEOUT (200 ms)"));
+      String stubborn = workers.submit("stubborn");
+      await().atMost(Duration.ofSeconds(10)).until(() -> workers.status(stubborn).equals("failed"));
+      assertEquals(6, calls.get());
+      assertEquals(
+          0, redis.call("HEXISTS", workers.queue.keys().job(stubborn), "result").toInteger());
+    }
+  }
+
+  @Test
   void aWorkerKeepsItsLedgerEntryFreshAndLeavesItWhenItStops(TestRedis redis) throws Exception {
     CountDownLatch working = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);

@@ -57,6 +57,17 @@ final class Workers implements AutoCloseable {
       RetryPolicy policy,
       Duration resultTtl,
       Duration heartbeat) {
+    return start(node, concurrency, handler, policy, resultTtl, heartbeat, Duration.ZERO);
+  }
+
+  Worker start(
+      String node,
+      int concurrency,
+      JobHandler handler,
+      RetryPolicy policy,
+      Duration resultTtl,
+      Duration heartbeat,
+      Duration jobTimeout) {
     Redis claims =
         Redis.createClient(
             redis.vertx(),
@@ -77,7 +88,13 @@ final class Workers implements AutoCloseable {
             claims,
             redis.url(),
             new Worker.Settings(
-                node, concurrency, Duration.ofMillis(200), resultTtl, policy, heartbeat),
+                node,
+                concurrency,
+                Duration.ofMillis(200),
+                resultTtl,
+                policy,
+                heartbeat,
+                jobTimeout),
             handler,
             new ObjectMapper());
     worker.start();

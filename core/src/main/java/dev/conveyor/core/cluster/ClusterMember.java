@@ -187,7 +187,7 @@ public final class ClusterMember implements AutoCloseable {
     stack.add(tcp);
     stack.add(new REDIS_PING(directory, settings.discoveryRefresh(), Duration.ofMillis(300)));
     // a split (a partition healed, members that founded a cluster each) is merged in seconds
-    stack.add(new MERGE3().setMinInterval(500).setMaxInterval(1500).setCheckInterval(2000));
+    stack.add(new MERGE3().setMinInterval(300).setMaxInterval(1000).setCheckInterval(1600));
     // a killed process closes its sockets: suspected at once; a lost host by silence
     stack.add(new FD_SOCK2());
     stack.add(new FD_ALL3().setTimeout(SILENCE_SUSPECTED.toMillis()).setInterval(1000));
