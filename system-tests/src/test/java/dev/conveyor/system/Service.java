@@ -85,10 +85,13 @@ final class Service implements AutoCloseable {
     return URI.create("http://127.0.0.1:" + port + path);
   }
 
+  // one client for every request of the suite: connections are reused
+  private static final HttpClient CLIENT =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
   private static HttpResponse<String> send(HttpRequest request) throws IOException {
-    try (HttpClient client =
-        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
-      return client.send(request, HttpResponse.BodyHandlers.ofString());
+    try {
+      return CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException(e);
