@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs Conveyor without Docker, as native processes: a private redis-server (AOF on, data under
-# .local/), one api on API_PORT (default 8080) and WORKERS clustered workers (default 1) on
-# loopback, sharing a random CLUSTER_SECRET kept in .local/. `down` stops exactly what `up`
+# Runs Conveyor without Docker, as native processes, in the topology of docker-compose.yml: a
+# private redis-server (AOF on, data under .local/), HAProxy on API_PORT (default 8080) balancing
+# APIS api instances (default 2, on the ports just above), and WORKERS clustered workers (default
+# 1) on loopback, sharing a random CLUSTER_SECRET kept in .local/. `down` stops exactly what `up`
 # started (by the pid files it wrote), nothing else.
 #
 #   scripts/local.sh up        build if needed, start, print the URLs
@@ -15,6 +16,7 @@ state="$root/.local"
 [ -f "$state/ports" ] && . "$state/ports"
 redis_port="${LOCAL_REDIS_PORT:-${redis_port:-6380}}"
 api_port="${API_PORT:-${api_port:-8080}}"
+apis="${APIS:-${apis:-2}}"
 export QUARKUS_ANALYTICS_DISABLED=true
 
 say() { printf '[local] %s\n' "$*"; }
@@ -34,6 +36,7 @@ prerequisites() {
   command -v redis-server >/dev/null || die "redis-server not found: apt-get install -y redis-server"
   command -v redis-cli >/dev/null || die "redis-cli not found: apt-get install -y redis-tools"
   command -v curl >/dev/null || die "curl not found: apt-get install -y curl"
+  command -v haproxy >/dev/null || die "haproxy not found: apt-get install -y haproxy"
   JAVA_HOME="$(pick_java)"; export JAVA_HOME
 }
 
@@ -82,17 +85,37 @@ wait_ready() { # name url
   die "$1 not ready after 30 s; see .local/$1.log"
 }
 
+start_haproxy() { # server lines
+  if alive "$state/haproxy.pid"; then say "haproxy already running (pid $(cat "$state/haproxy.pid"))"; return; fi
+  local cfg="$state/haproxy.cfg"
+  awk -v bind="127.0.0.1:$api_port" -v errors="$root/haproxy/errors" -v servers="$1" '
+    { gsub(/@LB_BIND@/, bind); gsub(/@ERRORS@/, errors) }
+    /@SERVERS@/ { printf "%s", servers; next }
+    { print }' "$root/haproxy/local.cfg.in" >"$cfg"
+  haproxy -c -q -f "$cfg" || die "haproxy rejects $cfg"
+  say "starting haproxy on 127.0.0.1:$api_port in front of $apis api(s)"
+  nohup haproxy -db -f "$cfg" >"$state/haproxy.log" 2>&1 &
+  echo $! >"$state/haproxy.pid"
+}
+
 up() {
   prerequisites
   build_if_needed
   mkdir -p "$state"
-  printf 'redis_port=%s\napi_port=%s\n' "$redis_port" "$api_port" >"$state/ports"
+  printf 'redis_port=%s\napi_port=%s\napis=%s\n' "$redis_port" "$api_port" "$apis" >"$state/ports"
   start_redis
-  start_service api "$root/api/target/quarkus-app/quarkus-run.jar" QUARKUS_HTTP_PORT="$api_port"
+  local servers=""
+  for n in $(seq "$apis"); do
+    start_service "api-$n" "$root/api/target/quarkus-app/quarkus-run.jar" \
+      QUARKUS_HTTP_PORT="$((api_port + n))" QUARKUS_HTTP_HOST=127.0.0.1 NODE_NAME="api-$n@local"
+    servers+="    server api-$n 127.0.0.1:$((api_port + n)) check"$'\n'
+  done
+  start_haproxy "$servers"
   for n in $(seq "${WORKERS:-1}"); do
     start_service "worker-$n" "$root/worker/target/quarkus-app/quarkus-run.jar" QUARKUS_HTTP_PORT=0 NODE_NAME="worker-$n@local"
   done
-  wait_ready api "http://127.0.0.1:$api_port/q/health/ready"
+  for n in $(seq "$apis"); do wait_ready "api-$n" "http://127.0.0.1:$((api_port + n))/q/health/ready"; done
+  wait_ready haproxy "http://127.0.0.1:$api_port/q/health/ready"
   say "up. Try:"
   say "  curl -s -XPOST -d '{\"data\":\"foo\"}' http://localhost:$api_port/api/v1/work | jq"
   say "  curl -s http://localhost:$api_port/api/v1/work/ACBD18DB4CC2F85CEDEF654FCCC4A4D8 | jq"
@@ -114,7 +137,8 @@ stop_pidfile() { # name [seconds]
 down() {
   [ -d "$state" ] || { say "nothing to stop"; return; }
   for file in "$state"/worker-*.pid; do [ -e "$file" ] && stop_pidfile "$(basename "$file" .pid)"; done
-  stop_pidfile api
+  stop_pidfile haproxy 5
+  for file in "$state"/api*.pid; do [ -e "$file" ] && stop_pidfile "$(basename "$file" .pid)"; done
   if alive "$state/redis.pid"; then
     say "stopping redis (pid $(cat "$state/redis.pid")); its data stays in .local/redis"
     redis-cli -p "$redis_port" shutdown >/dev/null 2>&1 || kill -TERM "$(cat "$state/redis.pid")"
