@@ -1,9 +1,6 @@
 package dev.conveyor.system;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,32 +67,19 @@ final class Service implements AutoCloseable {
   }
 
   HttpResponse<String> get(String path) throws IOException {
-    return send(HttpRequest.newBuilder(uri(path)).GET().build());
+    return Endpoint.at(port).get(path);
   }
 
   HttpResponse<String> post(String path, String body) throws IOException {
-    return send(
-        HttpRequest.newBuilder(uri(path))
-            .header("Content-Type", "application/x-www-form-urlencoded") // as curl -d sends it
-            .POST(HttpRequest.BodyPublishers.ofString(body))
-            .build());
+    return Endpoint.at(port).post(path, body);
   }
 
-  private URI uri(String path) {
-    return URI.create("http://127.0.0.1:" + port + path);
+  int port() {
+    return port;
   }
 
-  // one client for every request of the suite: connections are reused
-  private static final HttpClient CLIENT =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-
-  private static HttpResponse<String> send(HttpRequest request) throws IOException {
-    try {
-      return CLIENT.send(request, HttpResponse.BodyHandlers.ofString());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException(e);
-    }
+  boolean alive() {
+    return process.isAlive();
   }
 
   /** SIGTERM, then the exit code once it has drained (at most {@code limit}). */

@@ -1,0 +1,281 @@
+package dev.conveyor.system;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.conveyor.testkit.RedisServer;
+import dev.conveyor.testkit.RedisServers;
+import io.vertx.mutiny.core.Vertx;
+import io.vertx.mutiny.redis.client.Command;
+import io.vertx.mutiny.redis.client.Redis;
+import io.vertx.mutiny.redis.client.Request;
+import io.vertx.mutiny.redis.client.Response;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The chaos run: the real topology as processes (redis-server, haproxy, 2 api, 3 workers), jobs
+ * submitted through HAProxy at a steady rate while a random worker is killed with SIGKILL every few
+ * seconds (and started again), one api is restarted with SIGTERM (rolling) and Redis is killed and
+ * started again once. Then every accepted job must be worked exactly once as far as the store is
+ * concerned. Sized by {@code chaos.jobs}, {@code chaos.rate} (jobs/s) and {@code chaos.kill-every};
+ * {@code bench/chaos.sh} runs it big.
+ */
+class ChaosIT {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int WORKERS = 3;
+
+  private final int jobs = Integer.getInteger("chaos.jobs", 300);
+  private final double rate = Double.parseDouble(System.getProperty("chaos.rate", "12"));
+  private final Duration killEvery =
+      Duration.parse("PT" + System.getProperty("chaos.kill-every", "6s").toUpperCase());
+
+  /** Non-200 answers the client saw, with when. */
+  private record Refusal(Instant at, int status, String body) {}
+
+  @Test
+  void nothingAcceptedIsLostAndNothingIsRecordedTwiceUnderKillsRestartsAndARedisRestart()
+      throws Exception {
+    String run = Long.toHexString(System.nanoTime());
+    List<Service> workers = new CopyOnWriteArrayList<>();
+    List<Service> apis = new ArrayList<>();
+    Vertx vertx = Vertx.vertx();
+    try (RedisServer redis = RedisServers.start()) {
+      for (int i = 1; i <= 2; i++) {
+        apis.add(
+            Service.start(
+                "api",
+                RedisServers.freePort(),
+                Map.of("REDIS_URL", redis.url(), "NODE_NAME", "api-" + i + "@chaos")));
+      }
+      try (Haproxy lb =
+          Haproxy.start(RedisServers.freePort(), apis.stream().map(Service::port).toList())) {
+        for (int i = 1; i <= WORKERS; i++) {
+          workers.add(startWorker(redis, i));
+        }
+
+        // the client: steady rate, retries what it is refused (POST is idempotent here)
+        Set<String> accepted = ConcurrentHashMap.newKeySet();
+        List<Refusal> refusals = new CopyOnWriteArrayList<>();
+        AtomicBoolean submitting = new AtomicBoolean(true);
+        Thread client =
+            Thread.ofPlatform()
+                .name("chaos-client")
+                .start(() -> submit(run, Endpoint.at(lb.port()), accepted, refusals, submitting));
+
+        // the chaos, until the client is done
+        Duration submitTime = Duration.ofMillis((long) (jobs / rate * 1000));
+        Instant start = Instant.now();
+        Instant apiRestartAt = start.plus(submitTime.multipliedBy(1).dividedBy(4));
+        Instant redisRestartAt = start.plus(submitTime.dividedBy(2));
+        Instant nextKill = start.plus(killEvery);
+        Instant redisDownFrom = null;
+        Instant redisUpAt = null;
+        Instant apiRestartFrom = null;
+        Instant apiRestartUntil = null;
+        int kills = 0;
+        while (submitting.get()) {
+          Instant now = Instant.now();
+          if (apiRestartFrom == null && now.isAfter(apiRestartAt)) {
+            apiRestartFrom = Instant.now();
+            Service old = apis.getFirst();
+            assertEquals(0, old.terminate(Duration.ofSeconds(20)), "api-1 drains and exits 0");
+            apis.set(
+                0,
+                Service.start(
+                    "api",
+                    old.port(),
+                    Map.of("REDIS_URL", redis.url(), "NODE_NAME", "api-1@chaos")));
+            apiRestartUntil = Instant.now();
+          }
+          if (redisDownFrom == null && now.isAfter(redisRestartAt)) {
+            redisDownFrom = Instant.now();
+            redis.kill();
+            Thread.sleep(Duration.ofSeconds(1));
+            redis.restart();
+            redisUpAt = Instant.now();
+          }
+          if (now.isAfter(nextKill)) {
+            int victim = ThreadLocalRandom.current().nextInt(WORKERS);
+            workers.get(victim).kill();
+            kills++;
+            workers.set(victim, startWorker(redis, victim + 1));
+            nextKill = Instant.now().plus(killEvery);
+          }
+          Thread.sleep(Duration.ofMillis(50));
+        }
+        client.join();
+
+        // every accepted job ends worked (or, were any injected, failed)
+        Redis reader =
+            Redis.createClient(
+                vertx, new io.vertx.redis.client.RedisOptions().setConnectionString(redis.url()));
+        List<String> ids = List.copyOf(accepted);
+        Awaitility.await("every accepted job finished")
+            .atMost(Duration.ofSeconds(120))
+            .pollInterval(Duration.ofMillis(500))
+            .until(() -> count(reader, ids, "worked") + count(reader, ids, "failed") == ids.size());
+        long worked = count(reader, ids, "worked");
+        long failed = count(reader, ids, "failed");
+        long extraExecutions = extraExecutions(reader, ids);
+        long recordedWorked =
+            reader
+                .send(Request.cmd(Command.HGET).arg("conveyor:stats").arg("worked"))
+                .await()
+                .atMost(Duration.ofSeconds(5))
+                .toLong();
+        Instant redisQuietAt = redisUpAt == null ? null : redisUpAt.plusSeconds(5);
+        Instant redisDown = redisDownFrom;
+        List<Refusal> outsideRedisOutage =
+            refusals.stream()
+                .filter(
+                    r ->
+                        redisDown == null
+                            || r.at().isBefore(redisDown)
+                            || r.at().isAfter(redisQuietAt))
+                .toList();
+        Instant restartFrom = apiRestartFrom;
+        Instant restartUntil = apiRestartUntil.plusSeconds(5);
+        long duringApiRestart =
+            outsideRedisOutage.stream()
+                .filter(r -> r.at().isAfter(restartFrom) && r.at().isBefore(restartUntil))
+                .count();
+        long crashed =
+            apis.stream().filter(a -> !a.alive()).count()
+                + workers.stream().filter(w -> !w.alive()).count()
+                + (lb.alive() ? 0 : 1)
+                + (redis.isRunning() ? 0 : 1);
+        System.out.printf(
+            "chaos: %d jobs at %.0f/s; accepted %d, worked %d, failed %d, lost %d; worker kills %d,"
+                + " handler executions beyond one per job %d, completions recorded twice %d;"
+                + " refusals %d %s (%d outside the Redis restart, %d of them during the api restart);"
+                + " crashed processes %d%n",
+            jobs,
+            rate,
+            ids.size(),
+            worked,
+            failed,
+            ids.size() - worked - failed,
+            kills,
+            extraExecutions,
+            recordedWorked - worked,
+            refusals.size(),
+            refusals.stream().map(Refusal::status).distinct().toList(),
+            outsideRedisOutage.size(),
+            duringApiRestart,
+            crashed);
+        reader.close();
+
+        assertEquals(jobs, ids.size(), "the client got every job accepted in the end");
+        assertEquals(0, failed, "nothing was injected to fail");
+        assertEquals(jobs, worked, "lost");
+        assertEquals(worked, recordedWorked, "completions recorded twice");
+        assertTrue(
+            extraExecutions <= kills, extraExecutions + " re-executions for " + kills + " kills");
+        assertEquals(List.of(), outsideRedisOutage, "refusals outside the Redis restart");
+        assertEquals(0, duringApiRestart, "client-visible errors during the api restart");
+        assertEquals(0, crashed, "crashed processes");
+      }
+    } finally {
+      workers.forEach(Service::close);
+      apis.forEach(Service::close);
+      vertx.closeAndAwait();
+    }
+  }
+
+  private static Service startWorker(RedisServer redis, int n) throws java.io.IOException {
+    return Service.start(
+        "worker",
+        RedisServers.freePort(),
+        Map.of(
+            "REDIS_URL",
+            redis.url(),
+            "NODE_NAME",
+            "w" + n + "@chaos",
+            "WORK_DURATION",
+            "200ms",
+            "RESULT_TTL",
+            "30m",
+            // kills may hit one job repeatedly in a long run; no poison pill verdicts here
+            "MAX_RECOVERIES",
+            "50"));
+  }
+
+  private void submit(
+      String run,
+      Endpoint lb,
+      Set<String> accepted,
+      List<Refusal> refusals,
+      AtomicBoolean submitting) {
+    long intervalNanos = (long) (1_000_000_000L / rate);
+    long next = System.nanoTime();
+    try {
+      for (int i = 0; i < jobs; i++) {
+        String body = "{\"data\":\"chaos " + run + " " + i + "\"}";
+        while (true) {
+          try {
+            HttpResponse<String> response = lb.post("/api/v1/work", body);
+            if (response.statusCode() == 200) {
+              accepted.add(JSON.readTree(response.body()).get("callback").asText());
+              break;
+            }
+            refusals.add(new Refusal(Instant.now(), response.statusCode(), response.body()));
+          } catch (java.io.IOException e) {
+            refusals.add(new Refusal(Instant.now(), -1, e.toString()));
+          }
+          Thread.sleep(Duration.ofMillis(200));
+        }
+        next += intervalNanos;
+        long wait = next - System.nanoTime();
+        if (wait > 0) {
+          Thread.sleep(Duration.ofNanos(wait));
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      submitting.set(false);
+    }
+  }
+
+  private static long count(Redis reader, List<String> ids, String status) {
+    long n = 0;
+    for (Response r : fields(reader, ids, "status")) {
+      if (r != null && status.equals(r.toString())) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private static long extraExecutions(Redis reader, List<String> ids) {
+    long extra = 0;
+    for (Response r : fields(reader, ids, "attempts")) {
+      if (r != null) {
+        extra += Math.max(0, r.toLong() - 1);
+      }
+    }
+    return extra;
+  }
+
+  private static List<Response> fields(Redis reader, List<String> ids, String field) {
+    List<Request> reads = new ArrayList<>();
+    for (String id : ids) {
+      reads.add(Request.cmd(Command.HGET).arg("conveyor:job:" + id).arg(field));
+    }
+    return reader.batch(reads).await().atMost(Duration.ofSeconds(10));
+  }
+}
