@@ -1,0 +1,54 @@
+# syntax=docker/dockerfile:1.7
+# One build, two images: `--target api` and `--target worker` (the worker image also runs the
+# cluster shell with QUARKUS_PROFILE=shell). docker-compose.yml builds both.
+
+FROM eclipse-temurin:21-jdk AS build
+WORKDIR /src
+# the poms first, so dependency resolution is cached while only sources change
+COPY .mvn/ .mvn/
+COPY mvnw pom.xml ./
+COPY testkit/pom.xml testkit/
+COPY core/pom.xml core/
+COPY api/pom.xml api/
+COPY worker/pom.xml worker/
+COPY system-tests/pom.xml system-tests/
+COPY testkit/src testkit/src
+COPY core/src core/src
+COPY api/src api/src
+COPY worker/src worker/src
+RUN --mount=type=cache,target=/root/.m2 \
+    ./mvnw -B -q package -DskipTests -Dspotless.check.skip=true -pl api,worker -am
+
+FROM eclipse-temurin:21-jre AS runtime
+# curl for the HEALTHCHECK; a user of our own, never root
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends curl \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --home-dir /app conveyor
+WORKDIR /app
+# sized for a container: the heap follows the memory limit; an OOM ends the process (the cluster
+# recovers its jobs) instead of leaving it half-alive
+ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError -XX:+UseSerialGC"
+USER conveyor
+ENTRYPOINT ["java", "-jar", "/app/quarkus-run.jar"]
+
+FROM runtime AS api
+# fast-jar layers, least changing first
+COPY --from=build --chown=conveyor /src/api/target/quarkus-app/lib/ /app/lib/
+COPY --from=build --chown=conveyor /src/api/target/quarkus-app/quarkus/ /app/quarkus/
+COPY --from=build --chown=conveyor /src/api/target/quarkus-app/app/ /app/app/
+COPY --from=build --chown=conveyor /src/api/target/quarkus-app/quarkus-run.jar /app/
+EXPOSE 8080
+HEALTHCHECK --interval=5s --timeout=2s --retries=6 \
+    CMD curl -fsS http://127.0.0.1:8080/q/health/ready || exit 1
+
+FROM runtime AS worker
+COPY --from=build --chown=conveyor /src/worker/target/quarkus-app/lib/ /app/lib/
+COPY --from=build --chown=conveyor /src/worker/target/quarkus-app/quarkus/ /app/quarkus/
+COPY --from=build --chown=conveyor /src/worker/target/quarkus-app/app/ /app/app/
+COPY --from=build --chown=conveyor /src/worker/target/quarkus-app/quarkus-run.jar /app/
+# the worker serves health only; a fixed port in the container makes the check simple
+ENV QUARKUS_HTTP_PORT=8080
+EXPOSE 7800 7900
+HEALTHCHECK --interval=5s --timeout=2s --retries=6 \
+    CMD curl -fsS http://127.0.0.1:8080/q/health/live || exit 1
