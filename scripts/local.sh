@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs Conveyor without Docker, as native processes, in the topology of docker-compose.yml: a
-# private redis-server (AOF on, data under .local/), HAProxy on API_PORT (default 8080) balancing
+# private redis-server (AOF on, data under .local/), HAProxy on LB_PORT (default 8080) balancing
 # APIS api instances (default 2, on the ports just above), and WORKERS clustered workers (default
 # 1) on loopback, sharing a random CLUSTER_SECRET kept in .local/. `down` stops exactly what `up`
 # started (by the pid files it wrote), nothing else.
 #
-#   scripts/local.sh up        build if needed, start, print the URLs
-#   scripts/local.sh status    what runs, by pid
-#   scripts/local.sh down      stop it all (workers drain first)
+#   scripts/local.sh up [--api N] [--workers M]   build if needed, start, print the URLs
+#   scripts/local.sh scale api=N | worker=M       start or stop (draining) instances
+#   scripts/local.sh status                       what runs, by pid
+#   scripts/local.sh logs [name]                  follow the logs (all, or e.g. worker-2)
+#   scripts/local.sh down                         stop it all (workers drain first)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,7 +17,7 @@ state="$root/.local"
 # the ports `up` chose are remembered, so `status` and `down` find the same processes
 [ -f "$state/ports" ] && . "$state/ports"
 redis_port="${LOCAL_REDIS_PORT:-${redis_port:-6380}}"
-api_port="${API_PORT:-${api_port:-8080}}"
+api_port="${LB_PORT:-${API_PORT:-${api_port:-8080}}}"
 apis="${APIS:-${apis:-2}}"
 export QUARKUS_ANALYTICS_DISABLED=true
 
@@ -85,41 +87,110 @@ wait_ready() { # name url
   die "$1 not ready after 30 s; see .local/$1.log"
 }
 
-start_haproxy() { # server lines
-  if alive "$state/haproxy.pid"; then say "haproxy already running (pid $(cat "$state/haproxy.pid"))"; return; fi
+write_haproxy_config() { # server lines
   local cfg="$state/haproxy.cfg"
   awk -v bind="127.0.0.1:$api_port" -v errors="$root/haproxy/errors" -v servers="$1" '
     { gsub(/@LB_BIND@/, bind); gsub(/@ERRORS@/, errors) }
     /@SERVERS@/ { printf "%s", servers; next }
     { print }' "$root/haproxy/local.cfg.in" >"$cfg"
   haproxy -c -q -f "$cfg" || die "haproxy rejects $cfg"
+}
+
+start_haproxy() { # server lines
+  if alive "$state/haproxy.pid"; then say "haproxy already running (pid $(cat "$state/haproxy.pid"))"; return; fi
+  local cfg="$state/haproxy.cfg"
+  write_haproxy_config "$1"
   say "starting haproxy on 127.0.0.1:$api_port in front of $apis api(s)"
   nohup haproxy -db -f "$cfg" >"$state/haproxy.log" 2>&1 &
   echo $! >"$state/haproxy.pid"
 }
 
+start_api() { # n
+  start_service "api-$1" "$root/api/target/quarkus-app/quarkus-run.jar" \
+    QUARKUS_HTTP_PORT="$((api_port + $1))" QUARKUS_HTTP_HOST=127.0.0.1 NODE_NAME="api-$1@local"
+}
+
+start_worker() { # n
+  start_service "worker-$1" "$root/worker/target/quarkus-app/quarkus-run.jar" \
+    QUARKUS_HTTP_PORT=0 NODE_NAME="worker-$1@local"
+}
+
+server_lines() { # one haproxy server line per api
+  for n in $(seq "$apis"); do printf '    server api-%s 127.0.0.1:%s check\n' "$n" "$((api_port + n))"; done
+}
+
+save_ports() {
+  printf 'redis_port=%s\napi_port=%s\napis=%s\n' "$redis_port" "$api_port" "$apis" >"$state/ports"
+}
+
 up() {
+  local workers="${WORKERS:-1}"
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --api) apis="$2"; shift 2 ;;
+      --workers) workers="$2"; shift 2 ;;
+      *) die "unknown option $1 (up [--api N] [--workers M])" ;;
+    esac
+  done
   prerequisites
   build_if_needed
   mkdir -p "$state"
-  printf 'redis_port=%s\napi_port=%s\napis=%s\n' "$redis_port" "$api_port" "$apis" >"$state/ports"
+  save_ports
   start_redis
-  local servers=""
-  for n in $(seq "$apis"); do
-    start_service "api-$n" "$root/api/target/quarkus-app/quarkus-run.jar" \
-      QUARKUS_HTTP_PORT="$((api_port + n))" QUARKUS_HTTP_HOST=127.0.0.1 NODE_NAME="api-$n@local"
-    servers+="    server api-$n 127.0.0.1:$((api_port + n)) check"$'\n'
-  done
-  start_haproxy "$servers"
-  for n in $(seq "${WORKERS:-1}"); do
-    start_service "worker-$n" "$root/worker/target/quarkus-app/quarkus-run.jar" QUARKUS_HTTP_PORT=0 NODE_NAME="worker-$n@local"
-  done
+  for n in $(seq "$apis"); do start_api "$n"; done
+  start_haproxy "$(server_lines)"$'\n'
+  for n in $(seq "$workers"); do start_worker "$n"; done
   for n in $(seq "$apis"); do wait_ready "api-$n" "http://127.0.0.1:$((api_port + n))/q/health/ready"; done
   wait_ready haproxy "http://127.0.0.1:$api_port/q/health/ready"
-  say "up. Try:"
+  say "up: $apis api(s) behind http://localhost:$api_port, $workers worker(s). Try:"
   say "  curl -s -XPOST -d '{\"data\":\"foo\"}' http://localhost:$api_port/api/v1/work | jq"
   say "  curl -s http://localhost:$api_port/api/v1/work/ACBD18DB4CC2F85CEDEF654FCCC4A4D8 | jq"
-  say "logs in .local/*.log; stop with: scripts/local.sh down"
+  say "  scripts/shell.sh          the cluster shell"
+  say "logs: scripts/local.sh logs; stop with: scripts/local.sh down"
+}
+
+running_count() { # prefix: how many <prefix>-N.pid files are alive
+  local count=0
+  for file in "$state/$1"-*.pid; do [ -e "$file" ] && alive "$file" && count=$((count + 1)); done
+  echo "$count"
+}
+
+scale() { # api=N | worker=M
+  [ -f "$state/ports" ] || die "nothing runs here: scripts/local.sh up first"
+  prerequisites
+  local what="${1%%=*}" want="${1#*=}"
+  [[ "$want" =~ ^[0-9]+$ ]] || die "scale api=N or worker=M, got '$1'"
+  case "$what" in
+    worker)
+      local have; have="$(running_count worker)"
+      for n in $(seq $((have + 1)) "$want"); do start_worker "$n"; done
+      for ((n = have; n > want; n--)); do stop_pidfile "worker-$n"; done
+      say "workers: $want" ;;
+    api)
+      [ "$want" -ge 1 ] || die "at least one api"
+      local have="$apis"
+      for n in $(seq $((have + 1)) "$want"); do start_api "$n"; done
+      for n in $(seq $((have + 1)) "$want"); do wait_ready "api-$n" "http://127.0.0.1:$((api_port + n))/q/health/ready"; done
+      apis="$want"
+      save_ports
+      reload_haproxy
+      for ((n = have; n > want; n--)); do stop_pidfile "api-$n"; done
+      say "apis: $want" ;;
+    *) die "scale api=N or worker=M, got '$1'" ;;
+  esac
+}
+
+reload_haproxy() { # a new haproxy with the new servers takes over; the old one finishes its requests
+  local cfg="$state/haproxy.cfg" old; old="$(cat "$state/haproxy.pid")"
+  write_haproxy_config "$(server_lines)"$'\n'
+  say "reloading haproxy for $apis api(s)"
+  nohup haproxy -db -f "$cfg" -sf "$old" >>"$state/haproxy.log" 2>&1 &
+  echo $! >"$state/haproxy.pid"
+}
+
+logs() {
+  if [ -n "${1:-}" ]; then exec tail -n 50 -F "$state/$1.log"; fi
+  exec tail -n 20 -F "$state"/*.log
 }
 
 stop_pidfile() { # name [seconds]
@@ -160,8 +231,10 @@ status() {
 }
 
 case "${1:-}" in
-  up) up ;;
+  up) shift; up "$@" ;;
+  scale) shift; for arg in "$@"; do scale "$arg"; done ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: scripts/local.sh up|down|status" >&2; exit 2 ;;
+  logs) shift; logs "$@" ;;
+  *) echo "usage: scripts/local.sh up [--api N] [--workers M] | scale api=N|worker=M | status | logs [name] | down" >&2; exit 2 ;;
 esac

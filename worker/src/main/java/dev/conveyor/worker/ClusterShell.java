@@ -36,6 +36,7 @@ final class ClusterShell {
       pause <member>    a worker stops claiming; its in-flight jobs finish
       resume <member>   a paused worker claims again
       drain <member>    a worker finishes its in-flight jobs, leaves and exits
+      clear             clear the screen (for a loop: while :; do echo clear; echo ledger; sleep 2; done | …)
       help              this text
       exit              leave the cluster and quit (end of input does the same)""";
 
@@ -89,6 +90,10 @@ final class ClusterShell {
       return switch (command) {
         case "help" -> {
           out.println(HELP);
+          yield true;
+        }
+        case "clear" -> {
+          out.print("\033[H\033[2J");
           yield true;
         }
         case "members" -> members();

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The seed's demo in one tmux session named `conveyor` (other sessions are never touched):
+#   top left   the cluster at a glance: ledger and queue every 2 s (sysmon's loop once it lands)
+#   top right  the client loop: POST the date every 5 s through the load balancer, pretty-printed
+#   bottom     worker logs | api logs | a cluster shell (type help)
+# It runs against docker compose when a Docker engine answers, else local mode (scripts/local.sh);
+# --compose or --local force one. --detach leaves the session running without attaching (CI).
+# Stop: tmux kill-session -t conveyor, then scripts/local.sh down (or docker compose down).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+session=conveyor
+mode=""
+attach=1
+for arg in "$@"; do
+  case "$arg" in
+    --compose) mode=compose ;;
+    --local) mode=local ;;
+    --detach) attach=0 ;;
+    *) echo "usage: $0 [--compose|--local] [--detach]" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf '[dashboard] %s\n' "$*"; }
+need() { command -v "$1" >/dev/null || { say "$1 not found: $2"; exit 1; }; }
+need tmux "apt-get install -y tmux"
+need curl "apt-get install -y curl"
+need jq "apt-get install -y jq"
+
+if [ -z "$mode" ]; then
+  if command -v docker >/dev/null && docker info >/dev/null 2>&1; then mode=compose; else mode=local; fi
+fi
+if tmux has-session -t "$session" 2>/dev/null; then
+  say "tmux session '$session' exists already: tmux attach -t $session (or kill it: tmux kill-session -t $session)"
+  exit 1
+fi
+
+# each pane runs a small script of its own (no quoting games in tmux command lines)
+panes="$root/.local/dashboard"
+mkdir -p "$panes"
+if [ "$mode" = compose ]; then
+  say "starting the system with docker compose"
+  (cd "$root" && docker compose up --build -d --scale api=2 --scale worker=3)
+  lb="http://localhost:${LB_PORT:-8080}"
+  shell_cmd="docker compose run --rm shell"
+  cat >"$panes/glance.sh" <<GLANCE
+# one shell stays in the cluster and answers every 2 s
+while true; do printf 'clear\nledger\nqueue\n'; sleep 2; done | docker compose run --rm -T shell
+GLANCE
+  echo "docker compose logs -f worker" >"$panes/workers.sh"
+  echo "docker compose logs -f api lb" >"$panes/apis.sh"
+else
+  say "starting the system in local mode (scripts/local.sh up)"
+  WORKERS="${WORKERS:-3}" "$root/scripts/local.sh" up
+  . "$root/.local/ports"
+  lb="http://localhost:$api_port"
+  shell_cmd="$root/scripts/shell.sh"
+  cat >"$panes/glance.sh" <<GLANCE
+# one shell stays in the cluster and answers every 2 s
+while true; do printf 'clear\nledger\nqueue\n'; sleep 2; done | "$root/scripts/shell.sh"
+GLANCE
+  echo "tail -n 20 -F $root/.local/worker-*.log" >"$panes/workers.sh"
+  echo "tail -n 20 -F $root/.local/api-*.log $root/.local/haproxy.log" >"$panes/apis.sh"
+fi
+cat >"$panes/client.sh" <<CLIENT
+# the seed's client loop: POST the date every 5 s through the load balancer
+while true; do
+  date
+  curl -s -XPOST -d "{\"data\":\"\$(date)\"}" $lb/api/v1/work | jq .
+  sleep 5
+done
+CLIENT
+echo "exec $shell_cmd" >"$panes/shell.sh"
+
+say "opening tmux session '$session'"
+tmux new-session -d -s "$session" -n demo -x 220 -y 60 -c "$root" "bash $panes/glance.sh"
+tmux split-window -t "$session:demo" -h -c "$root" "bash $panes/client.sh"
+tmux split-window -t "$session:demo.0" -v -c "$root" "bash $panes/workers.sh"
+tmux split-window -t "$session:demo.2" -h -c "$root" "bash $panes/apis.sh"
+tmux split-window -t "$session:demo.1" -v -c "$root" "bash $panes/shell.sh"
+tmux select-pane -t "$session:demo.4"
+if [ "$attach" = 1 ]; then
+  exec tmux attach -t "$session"
+fi
+say "running detached: tmux attach -t $session"
