@@ -45,7 +45,8 @@ class ClaimConcurrencyTest {
               () ->
                   "2000"
                       .equals(
-                          redis.call("HGET", workers.queue.keys().stats(), "worked").toString()));
+                          String.valueOf(
+                              redis.call("HGET", workers.queue.keys().stats(), "worked"))));
 
       assertEquals(JOBS, executions.size(), "every job was worked");
       executions.forEach((id, n) -> assertEquals(1, n.get(), "job " + id + " worked once"));

@@ -120,7 +120,8 @@ class JanitorTest {
               () ->
                   "a"
                       .equals(
-                          redis.call("GET", new RedisKeys(redis.prefix()).janitor()).toString()));
+                          String.valueOf(
+                              redis.call("GET", new RedisKeys(redis.prefix()).janitor()))));
       nodeB.worker().resume();
       b.release.countDown();
 
