@@ -37,7 +37,9 @@ public class BodyLimit {
                     .end(
                         "{\"error\":\"request body is larger than MAX_BODY_SIZE ("
                             + limit
-                            + " bytes)\"}");
+                            + " bytes)\"}")
+                    // the unread body must not be taken for the next request on this connection
+                    .onComplete(done -> ctx.request().connection().close());
               } else {
                 ctx.next();
               }

@@ -295,7 +295,7 @@ class WorkResourceTest {
   }
 
   /**
-   * Every key of this test's private Redis but the ledger's (the API's own heartbeat): submit-4
+   * Every key of this test's private Redis but the ledger's (the API's own heartbeat): submit-5
    * always writes the stats hash, so an empty list proves no submission was made.
    */
   private List<String> jobStateKeys() {

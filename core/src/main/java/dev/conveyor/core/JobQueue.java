@@ -19,12 +19,17 @@ import java.util.Optional;
  */
 public final class JobQueue {
 
-  private static final LuaScript SUBMIT = LuaScript.load("submit-4.lua");
+  private static final LuaScript SUBMIT = LuaScript.load("submit-5.lua");
   private static final LuaScript CLAIM = LuaScript.load("claim-3.lua");
   private static final LuaScript COMPLETE = LuaScript.load("complete-3.lua");
   private static final LuaScript FAIL = LuaScript.load("fail-6.lua");
   private static final LuaScript PROMOTE = LuaScript.load("promote-2.lua");
   private static final LuaScript RECOVER = LuaScript.load("recover-8.lua");
+  private static final LuaScript REQUEUE = LuaScript.load("requeue-4.lua");
+  private static final LuaScript FORGET = LuaScript.load("forget-3.lua");
+
+  /** How many recently accepted ids the consoles can list. */
+  public static final int RECENT_KEPT = 200;
 
   private final Redis redis;
   private final RedisKeys keys;
@@ -53,8 +58,9 @@ public final class JobQueue {
     return guard(
             SUBMIT.run(
                 redis,
-                List.of(keys.job(id), keys.queue(), keys.stats(), keys.deadLetters()),
-                List.of(id, data, acceptedBy)),
+                List.of(
+                    keys.job(id), keys.queue(), keys.stats(), keys.deadLetters(), keys.recent()),
+                List.of(id, data, acceptedBy, Integer.toString(RECENT_KEPT))),
             "submit")
         .map(
             r ->
@@ -241,6 +247,26 @@ public final class JobQueue {
               }
               return names.stream().sorted().toList();
             });
+  }
+
+  /** An operator sends a failed job back to the queue; false when the job is not failed. */
+  public Uni<Boolean> requeueFailed(String id) {
+    return guard(
+            REQUEUE.run(
+                redis,
+                List.of(keys.job(id), keys.queue(), keys.deadLetters(), keys.stats()),
+                List.of(id)),
+            "requeue")
+        .map(r -> r.toInteger() == 1);
+  }
+
+  /** An operator deletes a failed job; false when the job is not failed. */
+  public Uni<Boolean> forgetFailed(String id) {
+    return guard(
+            FORGET.run(
+                redis, List.of(keys.job(id), keys.deadLetters(), keys.recent()), List.of(id)),
+            "delete")
+        .map(r -> r.toInteger() == 1);
   }
 
   /** Answers when Redis answers a PING in time. */

@@ -54,6 +54,11 @@ public final class RedisKeys {
     return prefix + ":dead";
   }
 
+  /** LIST of the most recently accepted job ids, newest first, bounded: what consoles list. */
+  public String recent() {
+    return prefix + ":recent";
+  }
+
   /** ZSET of the ledger's members (node names), scored by when each entry expires (ms). */
   public String ledger() {
     return prefix + ":ledger";

@@ -1,13 +1,15 @@
 --[[
-  submit-4.lua: accept a job unless the same data is already queued, running or worked.
+  submit-5.lua: accept a job unless the same data is already queued, running or worked.
 
   KEYS[1] job hash          (conveyor:job:<id>)
   KEYS[2] queue list        (conveyor:queue)
   KEYS[3] stats hash        (conveyor:stats)
   KEYS[4] dead-letter list  (conveyor:dead)
+  KEYS[5] recent list       (conveyor:recent), newest first: what the consoles list
   ARGV[1] job id (callback)
   ARGV[2] data
   ARGV[3] accepted_by (node name of the api)
+  ARGV[4] most recent ids kept
 
   Returns {queued, status}: {1, 'pending'} when queued now; {0, <status>} when the same data is
   already pending, working or worked (it is not queued twice). A failed job is queued again.
@@ -27,5 +29,8 @@ end
 redis.call('HSET', KEYS[1], 'status', 'pending', 'data', ARGV[2], 'accepted_by', ARGV[3],
   'accepted_at', now, 'attempts', 0)
 redis.call('LPUSH', KEYS[2], ARGV[1])
+redis.call('LREM', KEYS[5], 0, ARGV[1])
+redis.call('LPUSH', KEYS[5], ARGV[1])
+redis.call('LTRIM', KEYS[5], 0, tonumber(ARGV[4]) - 1)
 redis.call('HINCRBY', KEYS[3], 'accepted', 1)
 return {1, 'pending'}

@@ -1,0 +1,281 @@
+package dev.conveyor.sysmon;
+
+import dev.conveyor.core.ClusterDirectory;
+import dev.conveyor.core.Ledger;
+import dev.conveyor.core.NodeNames;
+import dev.conveyor.core.Overview;
+import dev.conveyor.core.RedisKeys;
+import dev.conveyor.core.StorageUnavailableException;
+import dev.conveyor.core.cluster.ClusterMember;
+import dev.conveyor.core.cluster.ClusterSettings;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.operators.multi.processors.BroadcastProcessor;
+import io.vertx.mutiny.redis.client.Redis;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.jboss.logging.Logger;
+
+/**
+ * Sysmon's one source of truth. Duties, in order: join the cluster as an observer (it answers
+ * {@code stats} and {@code ping}, holds no jobs); every SYSMON_INTERVAL, take one look through
+ * core's {@link Overview}, add the cluster view and throughput, keep the charts' history, beat in
+ * the ledger, and hand the {@link Report} to the terminal loop and the page's stream. With Redis
+ * down it reports so and keeps looking.
+ */
+@Singleton
+public class Monitor {
+
+  private static final Logger LOG = Logger.getLogger(Monitor.class);
+
+  /** How much history the charts show. */
+  static final Duration HISTORY = Duration.ofMinutes(10);
+
+  private final SysmonConfig config;
+  private final Overview overview;
+  private final Ledger ledger;
+  private final ClusterMember cluster;
+  private final String node;
+  private final Instant startedAt = Instant.now();
+  private final BroadcastProcessor<Report> reports = BroadcastProcessor.create();
+  // (epoch ms, worked counter) for throughput, and the charts' points
+  private final Deque<long[]> workedSamples = new ArrayDeque<>();
+  private final Deque<Report.Point> history = new ArrayDeque<>();
+  private volatile Report latest;
+  private volatile boolean joined;
+  private Thread loop;
+
+  public Monitor(SysmonConfig config, Redis redis) {
+    this.config = config;
+    RedisKeys keys = new RedisKeys(config.redisPrefix());
+    this.node = NodeNames.numbered("sysmon", config.nodeName());
+    this.overview = new Overview(redis, keys, config.redisTimeout());
+    this.ledger = new Ledger(redis, keys, config.redisTimeout());
+    this.cluster =
+        new ClusterMember(
+            new ClusterSettings(
+                config.clusterName(),
+                config.clusterBindAddr(),
+                config.clusterPort(),
+                config.clusterExternalAddr(),
+                config.clusterExternalPort(),
+                config.clusterSecret(),
+                config.heartbeatInterval()),
+            new ClusterDirectory(redis, keys, config.redisTimeout()),
+            node,
+            request ->
+                switch (request) {
+                  case STATS, PING -> {
+                    Map<String, String> fields = new LinkedHashMap<>();
+                    fields.put("role", "sysmon");
+                    fields.put("state", "running");
+                    yield fields;
+                  }
+                  default ->
+                      throw new UnsupportedOperationException(
+                          node + " is sysmon: it has no jobs to pause, resume or drain");
+                });
+  }
+
+  void onStart(@Observes StartupEvent event) {
+    try {
+      cluster.join();
+      joined = true;
+    } catch (Exception e) {
+      LOG.errorf(
+          "sysmon %s cannot join cluster '%s' (%s); it shows Redis and the ledger without the"
+              + " view",
+          node, config.clusterName(), e.getMessage());
+    }
+    loop = Thread.ofPlatform().name("sysmon-loop").daemon().start(this::run);
+  }
+
+  void onStop(@Observes ShutdownEvent event) {
+    if (loop != null) {
+      loop.interrupt();
+    }
+    try {
+      ledger.leave(node).await().indefinitely();
+    } catch (StorageUnavailableException e) {
+      // the entry expires by itself
+    }
+    cluster.close();
+  }
+
+  private void run() {
+    while (!Thread.currentThread().isInterrupted()) {
+      try {
+        refresh();
+      } catch (RuntimeException e) {
+        LOG.errorf(e, "sysmon: a look failed; trying again");
+      }
+      try {
+        Thread.sleep(config.interval());
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
+  }
+
+  /** Takes one look now and publishes it. */
+  Report refresh() {
+    Overview.Snapshot look = overview.look().await().indefinitely();
+    if (look.redis().up()) {
+      beat();
+    }
+    Report report = report(look);
+    latest = report;
+    reports.onNext(report);
+    return report;
+  }
+
+  private void beat() {
+    Map<String, String> entry = Ledger.identity("sysmon", startedAt);
+    entry.put("state", "running");
+    try {
+      ledger.heartbeat(node, config.heartbeatInterval(), entry).await().indefinitely();
+    } catch (StorageUnavailableException e) {
+      // shown as Redis down in the next look
+    }
+  }
+
+  /** The latest report, taking a first look if there is none yet. */
+  public Report latest() {
+    Report current = latest;
+    return current != null ? current : refresh();
+  }
+
+  /** Every report from now on. */
+  public Multi<Report> reports() {
+    return reports;
+  }
+
+  public ClusterMember cluster() {
+    return cluster;
+  }
+
+  public String node() {
+    return node;
+  }
+
+  private synchronized Report report(Overview.Snapshot look) {
+    long now = look.at().toEpochMilli();
+    long inProgress = look.queue().processing().values().stream().mapToLong(Long::longValue).sum();
+    if (look.redis().up()) {
+      workedSamples.addLast(new long[] {now, look.queue().counter("worked")});
+    }
+    while (!workedSamples.isEmpty() && workedSamples.peekFirst()[0] < now - 60_000) {
+      workedSamples.removeFirst();
+    }
+    Report.Throughput throughput = new Report.Throughput(rate(now, 10_000), rate(now, 60_000));
+    if (look.redis().up()) {
+      history.addLast(
+          new Report.Point(now, look.queue().pending(), inProgress, throughput.last10s()));
+    }
+    while (!history.isEmpty() && history.peekFirst().at() < now - HISTORY.toMillis()) {
+      history.removeFirst();
+    }
+
+    List<String> view = joined ? cluster.members() : List.of();
+    Set<String> inView = Set.copyOf(view);
+    List<Report.Node> nodes = new ArrayList<>();
+    Set<String> clusterRoles = Set.of("worker", "sysmon", "shell");
+    Set<String> ledgerOnly = new TreeSet<>();
+    Set<String> listed = new TreeSet<>();
+    for (Ledger.Entry e : look.nodes()) {
+      listed.add(e.name());
+      long lastBeat = parse(e.field("last_beat"));
+      nodes.add(
+          new Report.Node(
+              e.name(),
+              dash(e.field("role")),
+              dash(e.field("host")),
+              dash(e.field("state")),
+              dash(e.field("in_flight")),
+              dash(e.field("processed")),
+              dash(e.field("failed")),
+              lastBeat == 0 ? -1 : Math.max(0, now - lastBeat),
+              inView.contains(e.name())));
+      if (joined && clusterRoles.contains(e.field("role")) && !inView.contains(e.name())) {
+        ledgerOnly.add(e.name());
+      }
+    }
+    List<String> viewOnly =
+        look.redis().up()
+            ? view.stream().filter(m -> !listed.contains(m)).sorted().toList()
+            : List.of();
+    return new Report(
+        now,
+        look.redis(),
+        new Report.Queue(
+            look.queue().pending(),
+            look.queue().delayed(),
+            look.queue().dead(),
+            inProgress,
+            look.queue().counters()),
+        throughput,
+        new Report.Cluster(
+            joined,
+            view,
+            joined ? cluster.coordinator().orElse("") : "",
+            List.copyOf(ledgerOnly),
+            viewOnly),
+        nodes,
+        look.recent().stream().map(j -> job(j, now)).toList(),
+        look.dead().stream().map(j -> job(j, now)).toList(),
+        List.copyOf(history),
+        config.token().filter(t -> !t.isBlank()).isPresent());
+  }
+
+  private double rate(long now, long window) {
+    long[] newest = workedSamples.peekLast();
+    if (newest == null) {
+      return 0;
+    }
+    long[] oldest = null;
+    for (long[] sample : workedSamples) {
+      if (sample[0] >= now - window) {
+        oldest = sample;
+        break;
+      }
+    }
+    if (oldest == null || newest[0] == oldest[0]) {
+      return 0;
+    }
+    return (newest[1] - oldest[1]) * 1000.0 / (newest[0] - oldest[0]);
+  }
+
+  private static Report.Job job(Overview.JobLine line, long now) {
+    return new Report.Job(
+        line.id(),
+        line.status(),
+        line.worker(),
+        line.attempts(),
+        line.acceptedAt(),
+        line.durationMs(now),
+        line.lastError());
+  }
+
+  private static long parse(String value) {
+    try {
+      return value == null ? 0 : Long.parseLong(value);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  private static String dash(String value) {
+    return value == null ? "-" : value;
+  }
+}

@@ -1,0 +1,66 @@
+package dev.conveyor.sysmon;
+
+import dev.conveyor.core.Overview;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What sysmon shows, the same for the terminal loop, the page and the JSON API: one look at Redis,
+ * the queue, throughput, the cluster view beside the ledger (with what disagrees), recent jobs,
+ * dead letters, and the history behind the charts.
+ */
+public record Report(
+    long at,
+    Overview.RedisState redis,
+    Queue queue,
+    Throughput throughput,
+    Cluster cluster,
+    List<Node> nodes,
+    List<Job> recent,
+    List<Job> dead,
+    List<Point> history,
+    boolean actionsEnabled) {
+
+  /** Jobs waiting, waiting out a retry, dead, in workers' hands; counters since the store began. */
+  public record Queue(
+      long pending, long delayed, long dead, long inProgress, Map<String, Long> counters) {}
+
+  /** Jobs worked per second over the last 10 s and the last minute. */
+  public record Throughput(double last10s, double last1m) {}
+
+  /**
+   * The JGroups view (coordinator first), and where it and the ledger disagree: nodes that beat in
+   * the ledger but are not in the view, and members of the view without a ledger entry.
+   */
+  public record Cluster(
+      boolean joined,
+      List<String> view,
+      String coordinator,
+      List<String> ledgerOnly,
+      List<String> viewOnly) {}
+
+  /** One node of the ledger. */
+  public record Node(
+      String name,
+      String role,
+      String host,
+      String state,
+      String inFlight,
+      String processed,
+      String failed,
+      long beatAgoMs,
+      boolean inView) {}
+
+  /** One job: its callback id, status, worker, attempts and how long it has run or ran. */
+  public record Job(
+      String id,
+      String status,
+      String worker,
+      int attempts,
+      long acceptedAt,
+      long durationMs,
+      String lastError) {}
+
+  /** A point of the charts. */
+  public record Point(long at, long pending, long inProgress, double workedPerSecond) {}
+}

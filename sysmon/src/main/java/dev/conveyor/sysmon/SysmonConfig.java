@@ -1,0 +1,59 @@
+package dev.conveyor.sysmon;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.Optional;
+
+/** Sysmon's settings; each is set by the environment variable named in its comment. */
+@ConfigMapping(prefix = "conveyor")
+public interface SysmonConfig {
+
+  /** NODE_NAME: sysmon's name in the cluster and the ledger; default sysmon-<random>@<host>. */
+  Optional<String> nodeName();
+
+  /** REDIS_PREFIX: the prefix of every key of the system to watch. */
+  @WithDefault("conveyor")
+  String redisPrefix();
+
+  /** REDIS_TIMEOUT: longest wait for one Redis call before Redis counts as down. */
+  @WithDefault("1s")
+  Duration redisTimeout();
+
+  /** SYSMON_INTERVAL: how often the terminal loop prints and the page is updated. */
+  @WithDefault("2s")
+  Duration interval();
+
+  /** SYSMON_TERMINAL: print the terminal loop to stdout. */
+  @WithDefault("true")
+  boolean terminal();
+
+  /** SYSMON_TOKEN: enables the console's actions for callers that present it; unset: no actions. */
+  Optional<String> token();
+
+  /** HEARTBEAT_INTERVAL: how often sysmon refreshes its own ledger entry. */
+  @WithDefault("2s")
+  Duration heartbeatInterval();
+
+  /** CLUSTER_NAME: the cluster sysmon watches. */
+  @WithDefault("conveyor")
+  String clusterName();
+
+  /** CLUSTER_BIND_ADDR: the IP sysmon listens on for the cluster, or a JGroups keyword. */
+  @WithDefault("non_loopback")
+  String clusterBindAddr();
+
+  /** CLUSTER_PORT: the first cluster TCP port tried. */
+  @WithDefault("7800")
+  int clusterPort();
+
+  /** CLUSTER_EXTERNAL_ADDR: the address other members must use (NAT). */
+  Optional<String> clusterExternalAddr();
+
+  /** CLUSTER_EXTERNAL_PORT: the port other members must use (NAT); 0: same. */
+  @WithDefault("0")
+  int clusterExternalPort();
+
+  /** CLUSTER_SECRET: the cluster's secret; sysmon must know it to join. */
+  Optional<String> clusterSecret();
+}

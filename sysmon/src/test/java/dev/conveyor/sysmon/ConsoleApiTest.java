@@ -1,0 +1,98 @@
+package dev.conveyor.sysmon;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.startsWith;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.conveyor.core.CallbackId;
+import dev.conveyor.core.JobQueue;
+import dev.conveyor.core.RedisKeys;
+import dev.conveyor.testkit.InjectRedis;
+import dev.conveyor.testkit.RedisServer;
+import dev.conveyor.testkit.RedisTestResource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.mutiny.redis.client.Redis;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+/** The JSON API and the terminal loop against a real Redis, with sysmon in a real cluster. */
+@QuarkusTest
+@WithTestResource(RedisTestResource.class)
+class ConsoleApiTest {
+
+  @InjectRedis RedisServer server;
+  @Inject Redis redis;
+  @Inject Monitor monitor;
+
+  private JobQueue queue() {
+    return new JobQueue(redis, new RedisKeys("conveyor"), Duration.ofSeconds(2));
+  }
+
+  @Test
+  void theOverviewShowsRedisTheQueueSysmonItselfAndARecentJob() {
+    String id = CallbackId.of("seen by sysmon");
+    queue().submit(id, "seen by sysmon", "api@test").await().indefinitely();
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> monitor.latest().recent().stream().anyMatch(j -> j.id().equals(id)));
+    given()
+        .get("/api/overview")
+        .then()
+        .statusCode(200)
+        .body("redis.up", equalTo(true))
+        .body("redis.aof", equalTo(true))
+        .body("queue.pending", equalTo(1))
+        .body("queue.counters.accepted", equalTo(1))
+        .body("cluster.joined", equalTo(true))
+        .body("cluster.view", hasItem("sysmon@test"))
+        .body("nodes.name", hasItem("sysmon@test"))
+        .body("actionsEnabled", equalTo(false));
+    given().get("/api/jobs?status=pending").then().statusCode(200).body("id", hasItem(id));
+    given().get("/q/openapi").then().statusCode(200);
+  }
+
+  @Test
+  void withoutATokenEveryActionIsRefused() {
+    given()
+        .post("/api/jobs/ACBD18DB4CC2F85CEDEF654FCCC4A4D8/requeue")
+        .then()
+        .statusCode(403)
+        .body("error", startsWith("actions are disabled"));
+    given().delete("/api/jobs/ACBD18DB4CC2F85CEDEF654FCCC4A4D8").then().statusCode(403);
+    given()
+        .header("Authorization", "Bearer anything")
+        .post("/api/workers/w1/drain")
+        .then()
+        .statusCode(403);
+  }
+
+  @Test
+  void theTerminalLoopPrintsPlainTextWhenNotATerminal() {
+    String text = TerminalLoop.render(monitor.refresh(), false);
+    assertTrue(text.contains("redis: up"), text);
+    assertTrue(text.contains("cluster view: sysmon@test"), text);
+    assertTrue(text.contains("NODE"), text);
+    assertFalse(text.contains("\033["), "no ANSI escapes when not a terminal");
+  }
+
+  @Test
+  void whenRedisIsDownTheOverviewSaysSoAndRecovers() {
+    server.stop();
+    try {
+      Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !monitor.latest().redis().up());
+      given().get("/api/overview").then().statusCode(200).body("redis.up", equalTo(false));
+      given().get("/q/health/ready").then().statusCode(503);
+      assertTrue(TerminalLoop.render(monitor.latest(), false).contains("redis: DOWN"));
+    } finally {
+      server.restart();
+    }
+    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> monitor.latest().redis().up());
+    given().get("/q/health/ready").then().statusCode(200);
+  }
+}
