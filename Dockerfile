@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1.7
-# One build, two images: `--target api` and `--target worker` (the worker image also runs the
-# cluster shell with QUARKUS_PROFILE=shell). docker-compose.yml builds both.
+# One build, three images: `--target api`, `--target worker` (which also runs the cluster shell
+# with QUARKUS_PROFILE=shell) and `--target sysmon`. docker-compose.yml builds them.
 
 FROM eclipse-temurin:21-jdk AS build
 WORKDIR /src
@@ -11,13 +11,15 @@ COPY testkit/pom.xml testkit/
 COPY core/pom.xml core/
 COPY api/pom.xml api/
 COPY worker/pom.xml worker/
+COPY sysmon/pom.xml sysmon/
 COPY system-tests/pom.xml system-tests/
 COPY testkit/src testkit/src
 COPY core/src core/src
 COPY api/src api/src
 COPY worker/src worker/src
+COPY sysmon/src sysmon/src
 RUN --mount=type=cache,target=/root/.m2 \
-    ./mvnw -B -q package -DskipTests -Dspotless.check.skip=true -pl api,worker -am
+    ./mvnw -B -q package -DskipTests -Dspotless.check.skip=true -pl api,worker,sysmon -am
 
 FROM eclipse-temurin:21-jre AS runtime
 # curl for the HEALTHCHECK; a user of our own, never root
@@ -52,3 +54,12 @@ ENV QUARKUS_HTTP_PORT=8080
 EXPOSE 7800 7900
 HEALTHCHECK --interval=5s --timeout=2s --retries=6 \
     CMD curl -fsS http://127.0.0.1:8080/q/health/live || exit 1
+
+FROM runtime AS sysmon
+COPY --from=build --chown=conveyor /src/sysmon/target/quarkus-app/lib/ /app/lib/
+COPY --from=build --chown=conveyor /src/sysmon/target/quarkus-app/quarkus/ /app/quarkus/
+COPY --from=build --chown=conveyor /src/sysmon/target/quarkus-app/app/ /app/app/
+COPY --from=build --chown=conveyor /src/sysmon/target/quarkus-app/quarkus-run.jar /app/
+EXPOSE 5984 7800 7900
+HEALTHCHECK --interval=5s --timeout=2s --retries=6 \
+    CMD curl -fsS http://127.0.0.1:5984/q/health/live || exit 1

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The seed's demo in one tmux session named `conveyor` (other sessions are never touched):
-#   top left   the cluster at a glance: ledger and queue every 2 s (sysmon's loop once it lands)
+#   top left   sysmon's terminal loop (its web console is on http://localhost:5984)
 #   top right  the client loop: POST the date every 5 s through the load balancer, pretty-printed
 #   bottom     worker logs | api logs | a cluster shell (type help)
 # It runs against docker compose when a Docker engine answers, else local mode (scripts/local.sh);
@@ -43,10 +43,7 @@ if [ "$mode" = compose ]; then
   (cd "$root" && docker compose up --build -d --scale api=2 --scale worker=3)
   lb="http://localhost:${LB_PORT:-8080}"
   shell_cmd="docker compose run --rm shell"
-  cat >"$panes/glance.sh" <<GLANCE
-# one shell stays in the cluster and answers every 2 s
-while true; do printf 'clear\nledger\nqueue\n'; sleep 2; done | docker compose run --rm -T shell
-GLANCE
+  echo "docker compose logs -f --no-log-prefix sysmon" >"$panes/glance.sh"
   echo "docker compose logs -f worker" >"$panes/workers.sh"
   echo "docker compose logs -f api lb" >"$panes/apis.sh"
 else
@@ -55,10 +52,7 @@ else
   . "$root/.local/ports"
   lb="http://localhost:$api_port"
   shell_cmd="$root/scripts/shell.sh"
-  cat >"$panes/glance.sh" <<GLANCE
-# one shell stays in the cluster and answers every 2 s
-while true; do printf 'clear\nledger\nqueue\n'; sleep 2; done | "$root/scripts/shell.sh"
-GLANCE
+  echo "tail -n 40 -F $root/.local/sysmon.log" >"$panes/glance.sh"
   echo "tail -n 20 -F $root/.local/worker-*.log" >"$panes/workers.sh"
   echo "tail -n 20 -F $root/.local/api-*.log $root/.local/haproxy.log" >"$panes/apis.sh"
 fi

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs Conveyor without Docker, as native processes, in the topology of docker-compose.yml: a
 # private redis-server (AOF on, data under .local/), HAProxy on LB_PORT (default 8080) balancing
-# APIS api instances (default 2, on the ports just above), and WORKERS clustered workers (default
-# 1) on loopback, sharing a random CLUSTER_SECRET kept in .local/. `down` stops exactly what `up`
-# started (by the pid files it wrote), nothing else.
+# APIS api instances (default 2, on the ports just above), WORKERS clustered workers (default 1)
+# on loopback sharing a random CLUSTER_SECRET kept in .local/, and sysmon on SYSMON_PORT (5984,
+# actions with SYSMON_TOKEN). `down` stops exactly what `up` started (by its pid files), nothing else.
 #
 #   scripts/local.sh up [--api N] [--workers M]   build if needed, start, print the URLs
 #   scripts/local.sh scale api=N | worker=M       start or stop (draining) instances
@@ -19,6 +19,7 @@ state="$root/.local"
 redis_port="${LOCAL_REDIS_PORT:-${redis_port:-6380}}"
 api_port="${LB_PORT:-${API_PORT:-${api_port:-8080}}}"
 apis="${APIS:-${apis:-2}}"
+sysmon_port="${SYSMON_PORT:-${sysmon_port:-5984}}"
 export QUARKUS_ANALYTICS_DISABLED=true
 
 say() { printf '[local] %s\n' "$*"; }
@@ -45,7 +46,8 @@ prerequisites() {
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 build_if_needed() {
-  if [ ! -f "$root/api/target/quarkus-app/quarkus-run.jar" ] || [ ! -f "$root/worker/target/quarkus-app/quarkus-run.jar" ]; then
+  if [ ! -f "$root/api/target/quarkus-app/quarkus-run.jar" ] || [ ! -f "$root/worker/target/quarkus-app/quarkus-run.jar" ] \
+    || [ ! -f "$root/sysmon/target/quarkus-app/quarkus-run.jar" ]; then
     say "building the services (./mvnw -B -q package -DskipTests)"
     (cd "$root" && ./mvnw -B -q package -DskipTests)
   fi
@@ -110,6 +112,12 @@ start_api() { # n
     QUARKUS_HTTP_PORT="$((api_port + $1))" QUARKUS_HTTP_HOST=127.0.0.1 NODE_NAME="api-$1@local"
 }
 
+start_sysmon() {
+  start_service sysmon "$root/sysmon/target/quarkus-app/quarkus-run.jar" \
+    SYSMON_PORT="$sysmon_port" QUARKUS_HTTP_HOST=127.0.0.1 NODE_NAME="sysmon@local" \
+    SYSMON_TOKEN="${SYSMON_TOKEN:-}"
+}
+
 start_worker() { # n
   start_service "worker-$1" "$root/worker/target/quarkus-app/quarkus-run.jar" \
     QUARKUS_HTTP_PORT=0 NODE_NAME="worker-$1@local"
@@ -120,7 +128,7 @@ server_lines() { # one haproxy server line per api
 }
 
 save_ports() {
-  printf 'redis_port=%s\napi_port=%s\napis=%s\n' "$redis_port" "$api_port" "$apis" >"$state/ports"
+  printf 'redis_port=%s\napi_port=%s\napis=%s\nsysmon_port=%s\n' "$redis_port" "$api_port" "$apis" "$sysmon_port" >"$state/ports"
 }
 
 up() {
@@ -140,9 +148,11 @@ up() {
   for n in $(seq "$apis"); do start_api "$n"; done
   start_haproxy "$(server_lines)"$'\n'
   for n in $(seq "$workers"); do start_worker "$n"; done
+  start_sysmon
   for n in $(seq "$apis"); do wait_ready "api-$n" "http://127.0.0.1:$((api_port + n))/q/health/ready"; done
   wait_ready haproxy "http://127.0.0.1:$api_port/q/health/ready"
-  say "up: $apis api(s) behind http://localhost:$api_port, $workers worker(s). Try:"
+  wait_ready sysmon "http://127.0.0.1:$sysmon_port/q/health/ready"
+  say "up: $apis api(s) behind http://localhost:$api_port, $workers worker(s), sysmon on http://localhost:$sysmon_port. Try:"
   say "  curl -s -XPOST -d '{\"data\":\"foo\"}' http://localhost:$api_port/api/v1/work | jq"
   say "  curl -s http://localhost:$api_port/api/v1/work/ACBD18DB4CC2F85CEDEF654FCCC4A4D8 | jq"
   say "  scripts/shell.sh          the cluster shell"
@@ -208,6 +218,7 @@ stop_pidfile() { # name [seconds]
 down() {
   [ -d "$state" ] || { say "nothing to stop"; return; }
   for file in "$state"/worker-*.pid; do [ -e "$file" ] && stop_pidfile "$(basename "$file" .pid)"; done
+  stop_pidfile sysmon 10
   stop_pidfile haproxy 5
   for file in "$state"/api*.pid; do [ -e "$file" ] && stop_pidfile "$(basename "$file" .pid)"; done
   if alive "$state/redis.pid"; then

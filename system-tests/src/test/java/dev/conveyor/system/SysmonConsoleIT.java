@@ -1,0 +1,120 @@
+package dev.conveyor.system;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.conveyor.testkit.RedisServer;
+import dev.conveyor.testkit.RedisServers;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * Sysmon's page in a real headless Chromium (Debian's chromium and chromedriver, no download),
+ * against real processes: it lists the running worker, shows a job submitted during the test and
+ * turns it {@code worked} without a reload, refuses an action without the token, and leaves a
+ * screenshot in {@code docs/images/sysmon.png}.
+ */
+class SysmonConsoleIT {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Test
+  void thePageListsWorkersAndFollowsAJobLiveAndRefusesActionsWithoutAToken() throws Exception {
+    try (RedisServer redis = RedisServers.start();
+        Service api =
+            Service.start(
+                "api",
+                RedisServers.freePort(),
+                Map.of("REDIS_URL", redis.url(), "NODE_NAME", "api-1@browser"));
+        Service worker =
+            Service.start(
+                "worker",
+                RedisServers.freePort(),
+                Map.of(
+                    "REDIS_URL",
+                    redis.url(),
+                    "NODE_NAME",
+                    "worker-1@browser",
+                    "WORK_DURATION",
+                    "2s"));
+        Service sysmon =
+            Service.start(
+                "sysmon",
+                RedisServers.freePort(),
+                Map.of(
+                    "REDIS_URL",
+                    redis.url(),
+                    "NODE_NAME",
+                    "sysmon@browser",
+                    "SYSMON_INTERVAL",
+                    "500ms"))) {
+      ChromeOptions options = new ChromeOptions();
+      options.setBinary("/usr/bin/chromium");
+      options.addArguments(
+          "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1800");
+      ChromeDriverService service =
+          new ChromeDriverService.Builder()
+              .usingDriverExecutable(Path.of("/usr/bin/chromedriver").toFile())
+              .usingAnyFreePort()
+              .build();
+      WebDriver browser = new ChromeDriver(service, options);
+      try {
+        // the page redraws its tables at every update: an element may go stale between two calls
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(15));
+        wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+        browser.get("http://127.0.0.1:" + sysmon.port() + "/");
+        wait.until(d -> d.findElement(By.id("redis")).getText().equals("up"));
+        wait.until(
+            d -> !d.findElements(By.cssSelector("tr[data-node='worker-1@browser']")).isEmpty());
+        String row =
+            browser.findElement(By.cssSelector("tr[data-node='worker-1@browser']")).getText();
+        assertTrue(row.contains("worker") && row.contains("running"), row);
+
+        String id =
+            JSON.readTree(api.post("/api/v1/work", "{\"data\":\"watched in a browser\"}").body())
+                .get("callback")
+                .asText();
+        By status = By.cssSelector("#jobs tr[data-id='" + id + "'] td.status");
+        wait.until(d -> !d.findElements(status).isEmpty());
+        wait.until(d -> d.findElement(status).getText().equals("worked"));
+
+        // no token configured: the page says actions are disabled, and the API refuses them
+        browser
+            .findElement(
+                By.cssSelector("button[data-worker='worker-1@browser'][data-action='pause']"))
+            .click();
+        wait.until(d -> d.findElement(By.id("notice")).getText().contains("Actions are disabled"));
+        assertEquals(
+            403,
+            Endpoint.at(sysmon.port())
+                .post("/api/workers/worker-1@browser/pause", "")
+                .statusCode());
+
+        browser.manage().window().setSize(new Dimension(1400, 1100));
+        Path shot =
+            ((org.openqa.selenium.TakesScreenshot) browser)
+                .getScreenshotAs(OutputType.FILE)
+                .toPath();
+        Path target = Path.of(System.getProperty("conveyor.screenshots"), "sysmon.png");
+        Files.createDirectories(target.getParent());
+        Files.copy(shot, target, StandardCopyOption.REPLACE_EXISTING);
+        assertTrue(Files.size(target) > 10_000, "a real screenshot");
+      } finally {
+        browser.quit();
+      }
+    }
+  }
+}
