@@ -24,7 +24,15 @@ public class ErrorMappers {
 
   private static final AtomicBoolean STORAGE_DOWN = new AtomicBoolean();
 
+  // refusals by status, and Redis errors: on /q/metrics beside Quarkus' own HTTP metrics
+  private static void refused(int status) {
+    io.micrometer.core.instrument.Metrics.counter(
+            "conveyor.requests.refused", "status", Integer.toString(status))
+        .increment();
+  }
+
   static Response json(int status, String message) {
+    refused(status);
     return Response.status(status)
         .type(MediaType.APPLICATION_JSON)
         .entity(Map.of("error", message))
@@ -45,6 +53,7 @@ public class ErrorMappers {
 
   @ServerExceptionMapper
   public Response storageUnavailable(StorageUnavailableException e) {
+    io.micrometer.core.instrument.Metrics.counter("conveyor.redis.errors").increment();
     if (STORAGE_DOWN.compareAndSet(false, true)) {
       LOG.warnf(
           "Redis unavailable, answering 503 until it returns (REDIS_URL: is the redis service up?): %s",

@@ -30,11 +30,25 @@ public class WorkService {
   private final JobQueue queue;
   private final String nodeName;
   private final ObjectMapper json;
+  private final io.micrometer.core.instrument.Counter accepted;
+  private final io.micrometer.core.instrument.Counter deduplicated;
 
-  public WorkService(JobQueue queue, @Named("nodeName") String nodeName, ObjectMapper json) {
+  public WorkService(
+      JobQueue queue,
+      @Named("nodeName") String nodeName,
+      ObjectMapper json,
+      io.micrometer.core.instrument.MeterRegistry metrics) {
     this.queue = queue;
     this.nodeName = nodeName;
     this.json = json;
+    this.accepted =
+        io.micrometer.core.instrument.Counter.builder("conveyor.jobs.accepted")
+            .description("jobs this api queued")
+            .register(metrics);
+    this.deduplicated =
+        io.micrometer.core.instrument.Counter.builder("conveyor.jobs.deduplicated")
+            .description("POSTs of data already pending, working or worked: not queued twice")
+            .register(metrics);
   }
 
   /** What POST answers: the seed's four fields, in the seed's order. */
@@ -46,6 +60,7 @@ public class WorkService {
     return queue
         .submit(id, data, nodeName)
         .invoke(ErrorMappers::storageAnswered)
+        .invoke(s -> (s.queued() ? accepted : deduplicated).increment())
         .map(s -> new Accepted(nodeName, id, data, "accepted"));
   }
 

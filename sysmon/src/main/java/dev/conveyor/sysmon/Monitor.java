@@ -88,7 +88,55 @@ public class Monitor {
                 });
   }
 
+  /**
+   * The store-wide figures on /q/metrics, from the latest look: what sysmon shows, for Prometheus.
+   * (Each worker and api exports its own counters; these are the queue's and the store's.)
+   */
+  private void registerGauges() {
+    var registry = io.micrometer.core.instrument.Metrics.globalRegistry;
+    gauge(
+        registry, "conveyor.queue.pending", "jobs waiting in the queue", r -> r.queue().pending());
+    gauge(
+        registry,
+        "conveyor.queue.in_progress",
+        "jobs in workers' hands",
+        r -> r.queue().inProgress());
+    gauge(
+        registry,
+        "conveyor.queue.delayed",
+        "jobs waiting out a retry backoff",
+        r -> r.queue().delayed());
+    gauge(
+        registry, "conveyor.queue.dead", "failed jobs in the dead letters", r -> r.queue().dead());
+    for (String counter :
+        List.of("accepted", "worked", "failed", "retried", "recovered", "fenced")) {
+      gauge(
+          registry,
+          "conveyor.store." + counter,
+          "the store's '" + counter + "' counter since it began",
+          r -> r.queue().counters().getOrDefault(counter, 0L));
+    }
+    gauge(
+        registry,
+        "conveyor.cluster.size",
+        "members of sysmon's cluster view",
+        r -> r.cluster().view().size());
+    gauge(registry, "conveyor.redis.up", "1 while Redis answers", r -> r.redis().up() ? 1 : 0);
+  }
+
+  private void gauge(
+      io.micrometer.core.instrument.MeterRegistry registry,
+      String name,
+      String description,
+      java.util.function.ToDoubleFunction<Report> value) {
+    io.micrometer.core.instrument.Gauge.builder(
+            name, this, m -> m.latest == null ? Double.NaN : value.applyAsDouble(m.latest))
+        .description(description)
+        .register(registry);
+  }
+
   void onStart(@Observes StartupEvent event) {
+    registerGauges();
     try {
       cluster.join();
       joined = true;

@@ -55,6 +55,9 @@ class ConsoleApiTest {
         .body("actionsEnabled", equalTo(false));
     given().get("/api/jobs?status=pending").then().statusCode(200).body("id", hasItem(id));
     given().get("/q/openapi").then().statusCode(200);
+    String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+    assertTrue(metrics.contains("conveyor_queue_pending 1.0"), metrics);
+    assertTrue(metrics.contains("conveyor_store_accepted 1.0"), metrics);
   }
 
   @Test

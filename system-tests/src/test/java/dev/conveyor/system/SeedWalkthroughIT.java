@@ -72,6 +72,16 @@ class SeedWalkthroughIT {
         JsonNode worked = json(api.get("/api/v1/work/" + FOO).body());
         assertTrue(worked.get("worked_by").asText().startsWith("worker-"), worked.toString());
         assertEquals(3, worked.get("result").get("bytes").asInt());
+        // both services count what they did, for Prometheus
+        String workerMetrics = worker.get("/q/metrics").body();
+        assertTrue(workerMetrics.contains("conveyor_jobs_worked_total 1.0"), workerMetrics);
+        assertTrue(
+            workerMetrics.contains("conveyor_handler_duration_seconds_bucket"), workerMetrics);
+        assertTrue(workerMetrics.contains("conveyor_cluster_size 1.0"), workerMetrics);
+        assertTrue(
+            api.get("/q/metrics").body().contains("conveyor_jobs_accepted_total 1.0"),
+            "the api counts what it accepted");
+        assertEquals(200, api.get("/q/openapi").statusCode());
         Awaitility.await()
             .atMost(Duration.ofSeconds(10))
             .until(() -> api.get("/api/v1/work/" + FOO).statusCode() == 404);

@@ -8,6 +8,7 @@ import dev.conveyor.core.StorageUnavailableException;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Redis;
 import io.vertx.mutiny.redis.client.RedisConnection;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
@@ -81,8 +82,10 @@ final class ClaimLoop implements Runnable {
         if (id.isEmpty()) {
           continue;
         }
+        long taken = System.nanoTime();
         Optional<ClaimedJob> job =
             untilStored(() -> queue.claim(id.get(), settings.node(), UUID.randomUUID().toString()));
+        WorkerMetrics.CLAIM.record(Duration.ofNanos(System.nanoTime() - taken));
         if (job == null) {
           break; // stopping while Redis is away: the id stays listed and is re-queued at stop
         }
@@ -124,6 +127,7 @@ final class ClaimLoop implements Runnable {
     Deadline deadline = Deadline.start(worker, settings.jobTimeout());
     try {
       String result;
+      long started = System.nanoTime();
       try {
         result = json.writeValueAsString(handler.handle(job));
       } catch (InterruptedException e) {
@@ -139,6 +143,7 @@ final class ClaimLoop implements Runnable {
         return;
       } finally {
         deadline.cancel();
+        WorkerMetrics.HANDLER.record(Duration.ofNanos(System.nanoTime() - started));
       }
       if (deadline.expired()) {
         // the handler ignored the interrupt and returned late: the attempt still counts as failed
@@ -149,6 +154,7 @@ final class ClaimLoop implements Runnable {
       Boolean completed =
           untilStored(() -> queue.complete(job, settings.node(), result, settings.resultTtl()));
       succeeded = Boolean.TRUE.equals(completed);
+      (succeeded ? WorkerMetrics.WORKED : WorkerMetrics.FENCED).increment();
       if (Boolean.FALSE.equals(completed)) {
         LOG.warnf(
             "job %s attempt %d: result dropped, the job was recovered and given to another claim",
@@ -214,6 +220,10 @@ final class ClaimLoop implements Runnable {
     JobQueue.FailOutcome outcome =
         untilStored(() -> queue.fail(job, settings.node(), error, settings.retryPolicy()));
     if (outcome != null) {
+      (outcome == JobQueue.FailOutcome.FENCED
+              ? WorkerMetrics.FENCED
+              : WorkerMetrics.FAILED_ATTEMPTS)
+          .increment();
       LOG.infof("job %s attempt %d failed (%s): %s", job.id(), job.attempt(), outcome, error);
     }
   }

@@ -204,6 +204,7 @@ final class Janitor {
       return;
     }
     departed.remove(member);
+    WorkerMetrics.RECOVERED.increment(recovery.requeued());
     if (recovery.requeued() + recovery.failed() > 0) {
       LOG.infof(
           "janitor: %s is gone (left the view %d ms ago, no beat since); %d of its job(s) back on"
@@ -224,6 +225,7 @@ final class Janitor {
           queue.recover(worker, policy, JobQueue.Owner.LOST, SWEEP_SILENCE).await().indefinitely();
       if (!recovery.stillBeating()) {
         departed.remove(worker);
+        WorkerMetrics.RECOVERED.increment(recovery.requeued());
         LOG.infof(
             "janitor sweep: %s has no ledger entry; %d of its job(s) back on the queue, %d failed",
             worker, recovery.requeued(), recovery.failed());

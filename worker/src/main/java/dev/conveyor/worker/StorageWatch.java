@@ -37,6 +37,7 @@ final class StorageWatch {
 
   /** Records a failure and returns how long to wait before the next attempt. */
   Duration failed(Throwable cause) {
+    WorkerMetrics.REDIS_ERRORS.increment();
     if (down.compareAndSet(false, true)) {
       LOG.warnf(
           "Redis at %s unreachable (%s): is the redis service up? Retrying every %d ms at most;"

@@ -99,6 +99,11 @@ public final class Worker {
     this.handler = handler;
     this.json = json;
     this.storage = new StorageWatch(redisUrl);
+    io.micrometer.core.instrument.Gauge.builder(
+            "conveyor.jobs.in_flight", inFlight, AtomicLong::get)
+        .description("jobs this worker is working now")
+        .tag("node", settings.node())
+        .register(io.micrometer.core.instrument.Metrics.globalRegistry);
   }
 
   public String node() {

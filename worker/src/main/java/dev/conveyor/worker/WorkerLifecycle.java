@@ -118,6 +118,10 @@ public class WorkerLifecycle {
     }
     worker.start();
     janitor.start();
+    io.micrometer.core.instrument.Gauge.builder(
+            "conveyor.cluster.size", cluster, c -> c.members().size())
+        .description("members of this node's cluster view")
+        .register(io.micrometer.core.instrument.Metrics.globalRegistry);
   }
 
   void onStop(@Observes ShutdownEvent event) {

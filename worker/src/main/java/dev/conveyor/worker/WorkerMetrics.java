@@ -1,0 +1,48 @@
+package dev.conveyor.worker;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+
+/**
+ * The worker's meters, on Micrometer's global registry (Quarkus adds its Prometheus registry to it,
+ * so they show on {@code /q/metrics}; in plain tests they count into nothing). One place names them
+ * all.
+ */
+final class WorkerMetrics {
+
+  static final Counter WORKED =
+      Counter.builder("conveyor.jobs.worked")
+          .description("jobs whose result this worker recorded")
+          .register(Metrics.globalRegistry);
+  static final Counter FAILED_ATTEMPTS =
+      Counter.builder("conveyor.jobs.failed.attempts")
+          .description("attempts that threw or timed out (retried or failed)")
+          .register(Metrics.globalRegistry);
+  static final Counter FENCED =
+      Counter.builder("conveyor.jobs.fenced")
+          .description("results refused because the job had been recovered and given to another")
+          .register(Metrics.globalRegistry);
+  static final Counter RECOVERED =
+      Counter.builder("conveyor.jobs.recovered")
+          .description("jobs of departed workers this node's janitor put back on the queue")
+          .register(Metrics.globalRegistry);
+  static final Counter REDIS_ERRORS =
+      Counter.builder("conveyor.redis.errors")
+          .description("Redis calls that failed or timed out")
+          .register(Metrics.globalRegistry);
+  static final Timer HANDLER =
+      Timer.builder("conveyor.handler.duration")
+          .description("how long the handler ran, per attempt")
+          .publishPercentileHistogram()
+          .maximumExpectedValue(Duration.ofMinutes(5))
+          .register(Metrics.globalRegistry);
+  static final Timer CLAIM =
+      Timer.builder("conveyor.claim.latency")
+          .description("from an id taken off the queue to its claim recorded")
+          .publishPercentileHistogram()
+          .register(Metrics.globalRegistry);
+
+  private WorkerMetrics() {}
+}
