@@ -7,7 +7,6 @@ import dev.conveyor.core.Overview;
 import dev.conveyor.core.RedisKeys;
 import dev.conveyor.core.StorageUnavailableException;
 import dev.conveyor.core.cluster.ClusterMember;
-import dev.conveyor.core.cluster.ClusterSettings;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Multi;
@@ -64,14 +63,7 @@ public class Monitor {
     this.ledger = new Ledger(redis, keys, config.redisTimeout());
     this.cluster =
         new ClusterMember(
-            new ClusterSettings(
-                config.clusterName(),
-                config.clusterBindAddr(),
-                config.clusterPort(),
-                config.clusterExternalAddr(),
-                config.clusterExternalPort(),
-                config.clusterSecret(),
-                config.heartbeatInterval()),
+            config.clusterSettings(config.heartbeatInterval()),
             new ClusterDirectory(redis, keys, config.redisTimeout()),
             node,
             request ->

@@ -7,7 +7,7 @@ import java.util.Optional;
 
 /** Sysmon's settings; each is set by the environment variable named in its comment. */
 @ConfigMapping(prefix = "conveyor")
-public interface SysmonConfig {
+public interface SysmonConfig extends dev.conveyor.core.cluster.ClusterConfig {
 
   /** NODE_NAME: sysmon's name in the cluster and the ledger; default sysmon-<random>@<host>. */
   Optional<String> nodeName();
@@ -34,26 +34,4 @@ public interface SysmonConfig {
   /** HEARTBEAT_INTERVAL: how often sysmon refreshes its own ledger entry. */
   @WithDefault("2s")
   Duration heartbeatInterval();
-
-  /** CLUSTER_NAME: the cluster sysmon watches. */
-  @WithDefault("conveyor")
-  String clusterName();
-
-  /** CLUSTER_BIND_ADDR: the IP sysmon listens on for the cluster, or a JGroups keyword. */
-  @WithDefault("non_loopback")
-  String clusterBindAddr();
-
-  /** CLUSTER_PORT: the first cluster TCP port tried. */
-  @WithDefault("7800")
-  int clusterPort();
-
-  /** CLUSTER_EXTERNAL_ADDR: the address other members must use (NAT). */
-  Optional<String> clusterExternalAddr();
-
-  /** CLUSTER_EXTERNAL_PORT: the port other members must use (NAT); 0: same. */
-  @WithDefault("0")
-  int clusterExternalPort();
-
-  /** CLUSTER_SECRET: the cluster's secret; sysmon must know it to join. */
-  Optional<String> clusterSecret();
 }

@@ -7,7 +7,6 @@ import dev.conveyor.core.QueueStats;
 import dev.conveyor.core.RedisKeys;
 import dev.conveyor.core.StorageUnavailableException;
 import dev.conveyor.core.cluster.ClusterMember;
-import dev.conveyor.core.cluster.ClusterSettings;
 import io.vertx.mutiny.redis.client.Redis;
 import jakarta.inject.Singleton;
 import java.io.BufferedReader;
@@ -39,14 +38,7 @@ public class ShellSession {
     this.queue = new QueueStats(redis, keys, config.redisTimeout());
     this.cluster =
         new ClusterMember(
-            new ClusterSettings(
-                config.clusterName(),
-                config.clusterBindAddr(),
-                config.clusterPort(),
-                config.clusterExternalAddr(),
-                config.clusterExternalPort(),
-                config.clusterSecret(),
-                config.heartbeatInterval()),
+            config.clusterSettings(config.heartbeatInterval()),
             new ClusterDirectory(redis, keys, config.redisTimeout()),
             node,
             duties(node));

@@ -7,7 +7,7 @@ import java.util.Optional;
 
 /** The worker's settings; each is set by the environment variable named in its comment. */
 @ConfigMapping(prefix = "conveyor")
-public interface WorkerConfig {
+public interface WorkerConfig extends dev.conveyor.core.cluster.ClusterConfig {
 
   /** The shell profile (QUARKUS_PROFILE=shell): this process is a cluster shell, not a worker. */
   @WithDefault("false")
@@ -67,26 +67,4 @@ public interface WorkerConfig {
   /** SHUTDOWN_GRACE: on SIGTERM, how long in-flight jobs may take before they are re-queued. */
   @WithDefault("30s")
   Duration shutdownGrace();
-
-  /** CLUSTER_NAME: workers, sysmon and shells with the same name (and prefix) form one cluster. */
-  @WithDefault("conveyor")
-  String clusterName();
-
-  /** CLUSTER_BIND_ADDR: the IP to listen on, or a JGroups keyword (non_loopback, site_local). */
-  @WithDefault("non_loopback")
-  String clusterBindAddr();
-
-  /** CLUSTER_PORT: the first TCP port tried; the next 50 are tried when it is taken. */
-  @WithDefault("7800")
-  int clusterPort();
-
-  /** CLUSTER_EXTERNAL_ADDR: the address other members must use to reach this one (NAT). */
-  Optional<String> clusterExternalAddr();
-
-  /** CLUSTER_EXTERNAL_PORT: the port other members must use to reach this one (NAT); 0: same. */
-  @WithDefault("0")
-  int clusterExternalPort();
-
-  /** CLUSTER_SECRET: a node must know it to join; without it, anyone who can connect joins. */
-  Optional<String> clusterSecret();
 }

@@ -10,7 +10,6 @@ import dev.conveyor.core.RedisKeys;
 import dev.conveyor.core.RetryPolicy;
 import dev.conveyor.core.StopSignals;
 import dev.conveyor.core.cluster.ClusterMember;
-import dev.conveyor.core.cluster.ClusterSettings;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -83,14 +82,7 @@ public class WorkerLifecycle {
             json);
     this.cluster =
         new ClusterMember(
-            new ClusterSettings(
-                config.clusterName(),
-                config.clusterBindAddr(),
-                config.clusterPort(),
-                config.clusterExternalAddr(),
-                config.clusterExternalPort(),
-                config.clusterSecret(),
-                config.heartbeatInterval()),
+            config.clusterSettings(config.heartbeatInterval()),
             new ClusterDirectory(redis, keys, config.redisTimeout()),
             node,
             new WorkerDuties(worker, () -> Quarkus.asyncExit(0)));

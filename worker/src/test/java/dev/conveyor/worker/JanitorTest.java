@@ -202,10 +202,11 @@ class JanitorTest {
       Awaitility.await()
           .atMost(Duration.ofSeconds(5))
           .until(() -> nodeA.cluster().members().size() == 1);
-      // three heartbeats and more: the janitor must have looked, and left the job alone
-      Thread.sleep(Duration.ofMillis(1500));
-      assertEquals("working", workers.status(id));
-      assertEquals("b", workerOf(workers, id));
+      // three heartbeats and more: the janitor looks all along, and leaves the job alone
+      Awaitility.await()
+          .during(Duration.ofMillis(1500))
+          .atMost(Duration.ofSeconds(3))
+          .until(() -> "working".equals(workers.status(id)) && "b".equals(workerOf(workers, id)));
       b.release.countDown();
       Awaitility.await()
           .atMost(Duration.ofSeconds(5))
