@@ -61,6 +61,21 @@ class ConsoleApiTest {
   }
 
   @Test
+  void aWorkerThatBeatsInTheLedgerButIsNotInTheViewIsFlagged() {
+    // what a worker cut off from the cluster looks like: it still beats, nobody sees it in the view
+    new dev.conveyor.core.Ledger(redis, new RedisKeys("conveyor"), Duration.ofSeconds(2))
+        .heartbeat("cut-off@test", Duration.ofSeconds(10), java.util.Map.of("role", "worker"))
+        .await()
+        .indefinitely();
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> monitor.latest().cluster().ledgerOnly().contains("cut-off@test"));
+    assertTrue(
+        TerminalLoop.render(monitor.latest(), false)
+            .contains("in the ledger, not in the view: cut-off@test"));
+  }
+
+  @Test
   void withoutATokenEveryActionIsRefused() {
     given()
         .post("/api/jobs/ACBD18DB4CC2F85CEDEF654FCCC4A4D8/requeue")

@@ -131,6 +131,10 @@ class TokenActionsTest {
       Awaitility.await()
           .atMost(Duration.ofSeconds(10))
           .until(() -> monitor.cluster().members().contains("w1@test"));
+      // a member of the view that keeps no ledger entry is flagged
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> monitor.latest().cluster().viewOnly().contains("w1@test"));
       given().post("/api/workers/w1@test/pause").then().statusCode(401);
       given()
           .header("Authorization", "Bearer s3cr3t-token")
