@@ -6,6 +6,7 @@
 # the jobs are queued; rate = jobs after the first completion / time from it to the last one.
 #   bench/drain.sh            50,000 jobs, 3 runs
 #   bench/drain.sh --quick    5,000 jobs, 3 runs
+#   JOBS, RUNS, WORKER_COUNTS ("1 2 4") and WORKER_CONCURRENCY (4) change the size
 # Prints a Markdown table and writes bench/results/drain.json. Stops what it started, nothing else.
 set -euo pipefail
 
@@ -85,7 +86,7 @@ stats() { # values... -> "median (min–max)"
 
 say "$jobs jobs per run, $runs runs each, worker concurrency $concurrency"
 declare -A results
-for workers in 1 2 4; do
+for workers in ${WORKER_COUNTS:-1 2 4}; do
   values=()
   for run in $(seq "$runs"); do
     v=$(conveyor_run "$workers" "$run"); values+=("$v"); say "conveyor, $workers worker(s), run $run: $v jobs/s"
@@ -103,7 +104,7 @@ mkdir -p "$root/bench/results"
   printf '{"jobs": %s, "runs": %s, "worker_concurrency": %s, "machine": "%s", "results": {' \
     "$jobs" "$runs" "$concurrency" "$(nproc) cores, $(uname -m)"
   first=1
-  for key in conveyor-1 conveyor-2 conveyor-4 bullmq; do
+  for key in $(for w in ${WORKER_COUNTS:-1 2 4}; do echo "conveyor-$w"; done) bullmq; do
     [ $first = 1 ] || printf ', '; first=0
     printf '"%s": [%s]' "$key" "$(echo "${results[$key]}" | tr ' ' ',')"
   done
@@ -112,7 +113,7 @@ mkdir -p "$root/bench/results"
 
 echo "| system | jobs/s, median of $runs (min–max) |"
 echo "|---|---|"
-for workers in 1 2 4; do
+for workers in ${WORKER_COUNTS:-1 2 4}; do
   # shellcheck disable=SC2086
   echo "| Conveyor, $workers worker(s) × concurrency $concurrency | $(stats ${results[conveyor-$workers]}) |"
 done
