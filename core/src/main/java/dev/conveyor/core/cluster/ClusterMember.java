@@ -223,6 +223,11 @@ public final class ClusterMember implements AutoCloseable {
     }
     ViewChange change =
         new ViewChange(names(newView.getMembers()), joined, left, nameOf(newView.getCoord()));
+    // the names of members that left have been handed on in the change; forget them, or a long
+    // life of joins and leaves would keep every address ever seen
+    for (Address a : diff[1]) {
+      names.remove(a);
+    }
     LOG.infof(
         "%s: cluster view %s: %s%s%s",
         nodeName,
