@@ -27,18 +27,10 @@ for tool in redis-server redis-cli python3 node npm; do command -v "$tool" >/dev
 [ -x "$java" ] || die "no java at $java: set JAVA_HOME to a JDK 21+"
 [ -f "$jar" ] || die "$jar missing: ./mvnw -B package -DskipTests"
 
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
+# shellcheck source=bench/lib/private-redis.sh
+. "$root/bench/lib/private-redis.sh"
 trap cleanup EXIT
-
-# the same Redis settings as compose: AOF with fsync every second
-redis-server --port "$port" --bind 127.0.0.1 --dir "$work" --appendonly yes --appendfsync everysec \
-  --save "" --daemonize yes --logfile "$work/redis.log"
-for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+start_private_redis
 sha=$(redis-cli -p "$port" script load "$(cat "$root/core/src/main/resources/lua/submit-5.lua")")
 (cd "$work" && npm install --silent --no-audit --no-fund bullmq@5.81.5 >/dev/null 2>&1) || die "npm install bullmq failed"
 cp "$root/bench/lib/bullmq-drain.mjs" "$work/"

@@ -16,17 +16,10 @@ pids=()
 say() { printf '[pickup] %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 for tool in redis-server redis-cli curl python3; do command -v "$tool" >/dev/null || die "$tool not found"; done
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
+# shellcheck source=bench/lib/private-redis.sh
+. "$root/bench/lib/private-redis.sh"
 trap cleanup EXIT
-
-redis-server --port "$port" --bind 127.0.0.1 --dir "$work" --appendonly yes --appendfsync everysec \
-  --save "" --daemonize yes --logfile "$work/redis.log"
-for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+start_private_redis
 common=(REDIS_URL="redis://127.0.0.1:$port" QUARKUS_ANALYTICS_DISABLED=true CLUSTER_BIND_ADDR=127.0.0.1
   CLUSTER_PORT=0 CLUSTER_SECRET=bench QUARKUS_HTTP_HOST=127.0.0.1)
 env "${common[@]}" QUARKUS_HTTP_PORT="$api_port" NODE_NAME=api@bench \
