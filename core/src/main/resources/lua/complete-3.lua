@@ -1,31 +1,50 @@
 --[[
-  complete-3.lua: record a job's result, if this worker still owns it (fenced completion).
+  complete-3.lua: record the results of one or more jobs, each only if this worker still owns it
+  (fenced completion). One call per batch of finished jobs.
 
-  KEYS[1] job hash                 (conveyor:job:<id>)
-  KEYS[2] this worker's processing (conveyor:processing:<node>)
-  KEYS[3] stats hash               (conveyor:stats)
-  ARGV[1] job id
-  ARGV[2] lease given by claim-3
-  ARGV[3] result (JSON text)
-  ARGV[4] result TTL in milliseconds
-  ARGV[5] node name of the worker
+  KEYS[1] this worker's processing (conveyor:processing:<node>)
+  KEYS[2] stats hash               (conveyor:stats)
+  KEYS[3] job hash prefix          (conveyor:job:)
+  ARGV[1] node name of the worker
+  ARGV[2] result TTL in milliseconds
+  ARGV[3..] triples: job id, lease given by claim-4, result (JSON text)
 
-  Returns 1 when recorded; 0 when fenced: the job was recovered and is owned by another claim, so
-  this stale result is dropped and counted. Result, status and TTL are written in this one step.
+  An id is looked for from the processing list's tail, where the oldest claims are (LREM -1), so
+  finishing in claim order costs no scan of the list.
+
+  Returns one integer per triple, in order: 1 when recorded; 0 when fenced (the job was recovered
+  and is owned by another claim, so this stale result is dropped and counted). Each job's result,
+  status and TTL are written in this one step.
 ]]
-if redis.call('HGET', KEYS[1], 'lease') ~= ARGV[2] or redis.call('HGET', KEYS[1], 'status') ~= 'working' then
-  -- our entry was normally taken by the recovery; never remove the entry of a newer claim of ours
-  if redis.call('HGET', KEYS[1], 'worker') ~= ARGV[5] then
-    redis.call('LREM', KEYS[2], 1, ARGV[1])
-  end
-  redis.call('HINCRBY', KEYS[3], 'fenced', 1)
-  return 0
-end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('HSET', KEYS[1], 'status', 'worked', 'result', ARGV[3], 'worked_by', ARGV[5], 'finished_at', now)
-redis.call('HDEL', KEYS[1], 'lease', 'data', 'worker')
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-redis.call('LREM', KEYS[2], 1, ARGV[1])
-redis.call('HINCRBY', KEYS[3], 'worked', 1)
-return 1
+local out = {}
+local worked = 0
+local fenced = 0
+for i = 3, #ARGV, 3 do
+  local id, lease = ARGV[i], ARGV[i + 1]
+  local key = KEYS[3] .. id
+  local owner = redis.call('HMGET', key, 'lease', 'status', 'worker')
+  if owner[1] ~= lease or owner[2] ~= 'working' then
+    -- our entry was normally taken by the recovery; never remove the entry of a newer claim of ours
+    if owner[3] ~= ARGV[1] then
+      redis.call('LREM', KEYS[1], -1, id)
+    end
+    fenced = fenced + 1
+    out[#out + 1] = 0
+  else
+    redis.call('HSET', key, 'status', 'worked', 'result', ARGV[i + 2], 'worked_by', ARGV[1], 'finished_at', now)
+    redis.call('HDEL', key, 'lease', 'data', 'worker')
+    redis.call('PEXPIRE', key, ARGV[2])
+    redis.call('LREM', KEYS[1], -1, id)
+    worked = worked + 1
+    out[#out + 1] = 1
+  end
+end
+if worked > 0 then
+  redis.call('HINCRBY', KEYS[2], 'worked', worked)
+end
+if fenced > 0 then
+  redis.call('HINCRBY', KEYS[2], 'fenced', fenced)
+end
+return out

@@ -8,7 +8,7 @@
   KEYS[5] delayed zset             (conveyor:delayed), score = due time in ms
   KEYS[6] dead-letter list         (conveyor:dead)
   ARGV[1] job id
-  ARGV[2] lease given by claim-3
+  ARGV[2] lease given by claim-4
   ARGV[3] error text
   ARGV[4] max attempts
   ARGV[5] backoff before the next attempt, ms (0: queue again at once)

@@ -7,10 +7,12 @@ import io.vertx.mutiny.redis.client.RedisConnection;
 import io.vertx.mutiny.redis.client.Request;
 import io.vertx.mutiny.redis.client.Response;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 
 /**
  * The queue protocol over Redis: one method per job transition, each one Lua script, plus the
@@ -20,7 +22,7 @@ import java.util.Optional;
 public final class JobQueue {
 
   private static final LuaScript SUBMIT = LuaScript.load("submit-5.lua");
-  private static final LuaScript CLAIM = LuaScript.load("claim-3.lua");
+  private static final LuaScript CLAIM = LuaScript.load("claim-4.lua");
   private static final LuaScript COMPLETE = LuaScript.load("complete-3.lua");
   private static final LuaScript FAIL = LuaScript.load("fail-6.lua");
   private static final LuaScript PROMOTE = LuaScript.load("promote-2.lua");
@@ -108,29 +110,77 @@ public final class JobQueue {
 
   /** Takes ownership of an id that {@link #takeNext} moved; empty if it is no pending job. */
   public Uni<Optional<ClaimedJob>> claim(String id, String node, String lease) {
+    return claim(Optional.of(id), node, 1, lease).map(jobs -> jobs.stream().findFirst());
+  }
+
+  /**
+   * Takes ownership of up to {@code max} jobs in one step: {@code first}, an id {@link #takeNext}
+   * already moved, if given, then ids moved from the queue. Each claimed id sits in this worker's
+   * processing list until it is completed, failed or recovered. Empty when the queue is empty.
+   */
+  public Uni<List<ClaimedJob>> claim(Optional<String> first, String node, int max) {
+    return claim(first, node, max, UUID.randomUUID().toString());
+  }
+
+  private Uni<List<ClaimedJob>> claim(
+      Optional<String> first, String node, int max, String leasePrefix) {
+    if (max < 1) {
+      throw new IllegalArgumentException("max must be at least 1, got " + max);
+    }
     return guard(
             CLAIM.run(
                 redis,
-                List.of(keys.job(id), keys.processing(node), keys.stats()),
-                List.of(id, node, lease)),
+                List.of(keys.queue(), keys.processing(node), keys.stats(), keys.jobPrefix()),
+                List.of(node, leasePrefix, Integer.toString(max), first.orElse(""))),
             "claim")
         .map(
-            r ->
-                r == null
-                    ? Optional.<ClaimedJob>empty()
-                    : Optional.of(
-                        new ClaimedJob(id, r.get(0).toString(), r.get(1).toInteger(), lease)));
+            r -> {
+              List<ClaimedJob> jobs = new ArrayList<>(r.size() / 4);
+              for (int i = 0; i + 3 < r.size(); i += 4) {
+                jobs.add(
+                    new ClaimedJob(
+                        r.get(i).toString(),
+                        r.get(i + 1).toString(),
+                        r.get(i + 2).toInteger(),
+                        r.get(i + 3).toString()));
+              }
+              return jobs;
+            });
   }
 
   /** Records the result, kept for {@code ttl}; false when fenced (the job is no longer ours). */
   public Uni<Boolean> complete(ClaimedJob job, String node, String resultJson, Duration ttl) {
+    return complete(List.of(new Completion(job, resultJson)), node, ttl).map(List::getFirst);
+  }
+
+  /** A finished job and its result (JSON text). */
+  public record Completion(ClaimedJob job, String resultJson) {}
+
+  /**
+   * Records several results in one step, each kept for {@code ttl}. One answer per completion, in
+   * order: true when recorded, false when fenced (that job is no longer ours).
+   */
+  public Uni<List<Boolean>> complete(List<Completion> completions, String node, Duration ttl) {
+    List<String> args = new ArrayList<>(2 + 3 * completions.size());
+    args.add(node);
+    args.add(Long.toString(ttl.toMillis()));
+    for (Completion c : completions) {
+      args.add(c.job().id());
+      args.add(c.job().lease());
+      args.add(c.resultJson());
+    }
     return guard(
             COMPLETE.run(
-                redis,
-                List.of(keys.job(job.id()), keys.processing(node), keys.stats()),
-                List.of(job.id(), job.lease(), resultJson, Long.toString(ttl.toMillis()), node)),
+                redis, List.of(keys.processing(node), keys.stats(), keys.jobPrefix()), args),
             "complete")
-        .map(r -> r.toInteger() == 1);
+        .map(
+            r -> {
+              List<Boolean> recorded = new ArrayList<>(r.size());
+              for (int i = 0; i < r.size(); i++) {
+                recorded.add(r.get(i).toInteger() == 1);
+              }
+              return recorded;
+            });
   }
 
   /** What became of a failed attempt. */

@@ -113,6 +113,82 @@ class JobScriptsContractTest {
   }
 
   @Test
+  void oneClaimTakesUpToItsLimitInQueueOrderEachUnderItsOwnLease(TestRedis redis) {
+    JobQueue queue = queue(redis);
+    for (int i = 1; i <= 5; i++) {
+      await(queue.submit("ID" + i, "data-" + i, "api"));
+    }
+    redis.call("LPUSH", queue.keys().queue(), "GHOST"); // a stray id behind ID5
+
+    List<ClaimedJob> first = await(queue.claim(Optional.empty(), "w1", 3));
+    assertEquals(List.of("ID1", "ID2", "ID3"), first.stream().map(ClaimedJob::id).toList());
+    assertEquals(
+        List.of("data-1", "data-2", "data-3"), first.stream().map(ClaimedJob::data).toList());
+    assertEquals(
+        3, first.stream().map(ClaimedJob::lease).distinct().count(), "one lease per claim");
+    for (ClaimedJob job : first) {
+      assertEquals(1, job.attempt());
+      assertEquals(job.lease(), redis.call("HGET", queue.keys().job(job.id()), "lease").toString());
+      assertEquals("working", redis.call("HGET", queue.keys().job(job.id()), "status").toString());
+    }
+    assertEquals(List.of("ID3", "ID2", "ID1"), redis.list(queue.keys().processing("w1")));
+
+    // the stray id is looked at, dropped and counted; the limit counts it
+    List<ClaimedJob> rest = await(queue.claim(Optional.empty(), "w2", 3));
+    assertEquals(List.of("ID4", "ID5"), rest.stream().map(ClaimedJob::id).toList());
+    assertEquals(List.of("ID5", "ID4"), redis.list(queue.keys().processing("w2")));
+    assertEquals("1", redis.call("HGET", queue.keys().stats(), "skipped").toString());
+    assertEquals(List.of(), await(queue.claim(Optional.empty(), "w2", 3)));
+    assertEquals(0, redis.call("LLEN", queue.keys().queue()).toInteger());
+  }
+
+  @Test
+  void aClaimAfterABlockingPopTakesThatIdFirstThenMore(TestRedis redis) {
+    JobQueue queue = queue(redis);
+    for (int i = 1; i <= 3; i++) {
+      await(queue.submit("ID" + i, "x" + i, "api"));
+    }
+    RedisConnection connection = await(redis.client().connect());
+    String popped = await(queue.takeNext(connection, "w1", WAIT)).orElseThrow();
+    connection.close().await().indefinitely();
+    List<ClaimedJob> jobs = await(queue.claim(Optional.of(popped), "w1", 2));
+    assertEquals(List.of("ID1", "ID2"), jobs.stream().map(ClaimedJob::id).toList());
+    assertEquals(List.of("ID3"), redis.list(queue.keys().queue()));
+  }
+
+  @Test
+  void oneCompletionCallRecordsEachResultOrFencesEachStaleOne(TestRedis redis) {
+    JobQueue queue = queue(redis);
+    for (int i = 1; i <= 3; i++) {
+      await(queue.submit("ID" + i, "x" + i, "api"));
+    }
+    List<ClaimedJob> jobs = await(queue.claim(Optional.empty(), "w1", 3));
+    ClaimedJob stale =
+        new ClaimedJob(jobs.get(1).id(), jobs.get(1).data(), 1, jobs.get(1).lease() + "-old");
+    List<Boolean> recorded =
+        await(
+            queue.complete(
+                List.of(
+                    new JobQueue.Completion(jobs.get(0), "{\"n\":1}"),
+                    new JobQueue.Completion(stale, "{\"n\":2}"),
+                    new JobQueue.Completion(jobs.get(2), "{\"n\":3}")),
+                "w1",
+                Duration.ofSeconds(10)));
+    assertEquals(List.of(true, false, true), recorded);
+    assertEquals("{\"n\":1}", await(queue.find("ID1")).orElseThrow().field("result").orElseThrow());
+    assertEquals(JobStatus.WORKING, await(queue.find("ID2")).orElseThrow().status());
+    assertEquals("{\"n\":3}", await(queue.find("ID3")).orElseThrow().field("result").orElseThrow());
+    assertEquals(
+        List.of("ID2"), redis.list(queue.keys().processing("w1")), "the fenced job stays ours");
+    assertEquals("2", redis.call("HGET", queue.keys().stats(), "worked").toString());
+    assertEquals("1", redis.call("HGET", queue.keys().stats(), "fenced").toString());
+    long ttl = redis.call("PTTL", queue.keys().job("ID3")).toLong();
+    assertTrue(ttl > 8_000 && ttl <= 10_000, "ttl " + ttl);
+    assertTrue(await(queue.complete(jobs.get(1), "w1", "{}", Duration.ofSeconds(10))));
+    assertEquals(0, redis.call("LLEN", queue.keys().processing("w1")).toInteger());
+  }
+
+  @Test
   void completeWritesResultStatusAndTtlInOneStep(TestRedis redis) {
     JobQueue queue = queue(redis);
     await(queue.submit("ID1", "foo", "api"));

@@ -143,7 +143,7 @@ final class Janitor {
       try {
         tick();
       } catch (StorageUnavailableException e) {
-        // the claim loops report the outage; the janitor tries again next tick
+        // the claimer and completer report the outage; the janitor tries again next tick
       } catch (RuntimeException e) {
         if (!running) {
           return; // stopped while waiting on Redis

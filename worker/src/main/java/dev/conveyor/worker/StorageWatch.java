@@ -6,9 +6,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.jboss.logging.Logger;
 
 /**
- * Tracks whether this worker's Redis answers, for every claim loop at once: one log line when an
- * outage starts and one when it ends (not one per attempt), and a capped exponential backoff
- * between attempts while it lasts.
+ * Tracks whether this worker's Redis answers, for the claimer, handlers and completer at once: one
+ * log line when an outage starts and one when it ends (not one per attempt), and a capped
+ * exponential backoff between attempts while it lasts.
  */
 final class StorageWatch {
 

@@ -8,8 +8,6 @@ import dev.conveyor.core.StorageUnavailableException;
 import io.vertx.mutiny.redis.client.Redis;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -17,10 +15,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 
 /**
- * One worker node: its claim loops and their shared state. Duties, in order: at start, put back
- * whatever its processing list still holds from an earlier life of the same name; run {@code
- * concurrency} claim loops; move due retries to the queue; on stop, stop claiming, let in-flight
- * jobs finish within the grace, then re-queue any that did not.
+ * One worker node: its claimer, handlers and their shared state. Duties, in order: at start, put
+ * back whatever its processing list still holds from an earlier life of the same name; run {@code
+ * concurrency} jobs at once ({@link Claimer}); move due retries to the queue; on stop, stop
+ * claiming, let in-flight jobs finish within the grace, then re-queue any that did not.
  */
 public final class Worker {
 
@@ -65,13 +63,14 @@ public final class Worker {
   private final AtomicLong processed = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
   private final AtomicLong inFlight = new AtomicLong();
-  // interrupts handlers that outlive JOB_TIMEOUT; one daemon thread for all loops
+  // interrupts handlers that outlive JOB_TIMEOUT; one daemon thread for all handlers
   private final java.util.concurrent.ScheduledExecutorService watchdog =
       java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
           Thread.ofPlatform().name("job-timeout").daemon().factory());
   private final java.util.concurrent.atomic.AtomicInteger popping =
       new java.util.concurrent.atomic.AtomicInteger();
-  private final List<Thread> loops = new ArrayList<>();
+  private Claimer claimer;
+  private Thread claimerThread;
   private final Instant startedAt = Instant.now();
   private volatile boolean running;
   private volatile boolean paused;
@@ -120,13 +119,10 @@ public final class Worker {
     }
     running = true;
     housekeeper = Thread.ofPlatform().name("housekeeper").daemon().start(this::housekeep);
-    for (int i = 1; i <= settings.concurrency(); i++) {
-      ClaimLoop loop =
-          new ClaimLoop(this, queue, claimClient, settings, handler, json, storage, recovered);
-      loops.add(Thread.ofPlatform().name("claim-" + i).start(loop));
-    }
+    claimer = new Claimer(this, queue, claimClient, settings, handler, json, storage, recovered);
+    claimerThread = Thread.ofPlatform().name("claimer").start(claimer);
     LOG.infof(
-        "worker %s started: %d claim loop(s), result TTL %s",
+        "worker %s started: %d handler slot(s), result TTL %s",
         settings.node(), settings.concurrency(), settings.resultTtl());
   }
 
@@ -190,7 +186,7 @@ public final class Worker {
 
   /**
    * Stops claiming, waits up to {@code grace} for in-flight jobs, interrupts those still running,
-   * and re-queues what the processing list still holds. Returns when all loops have ended.
+   * and re-queues what the processing list still holds. Returns when every job has ended.
    */
   public void stop(Duration grace) {
     synchronized (this) {
@@ -205,19 +201,15 @@ public final class Worker {
         "worker %s stopping: no new claims, %d job(s) in flight, grace %s",
         settings.node(), inFlight.get(), grace);
     Instant deadline = Instant.now().plus(grace);
-    for (Thread loop : loops) {
-      joinUntil(loop, deadline);
+    joinUntil(claimerThread, deadline);
+    boolean interrupted = !claimer.awaitIdle(deadline) || claimerThread.isAlive();
+    if (interrupted) {
+      claimerThread.interrupt();
+      claimer.interruptHandlers();
+      claimer.awaitIdle(Instant.now().plusSeconds(5));
+      joinUntil(claimerThread, Instant.now().plus(settings.claimWait()).plusSeconds(5));
     }
-    boolean interrupted = false;
-    for (Thread loop : loops) {
-      if (loop.isAlive()) {
-        interrupted = true;
-        loop.interrupt();
-      }
-    }
-    for (Thread loop : loops) {
-      joinUntil(loop, Instant.now().plus(settings.claimWait()).plusSeconds(5));
-    }
+    claimer.closeCompleter(Instant.now().plusSeconds(5));
     housekeeper.interrupt();
     watchdog.shutdownNow();
     if (interrupted) {
@@ -243,7 +235,8 @@ public final class Worker {
     synchronized (this) {
       running = false;
     }
-    loops.forEach(Thread::interrupt);
+    claimerThread.interrupt();
+    claimer.vanish();
     housekeeper.interrupt();
   }
 
@@ -320,7 +313,7 @@ public final class Worker {
         try {
           queue.promoteDue(PROMOTE_BATCH).await().indefinitely();
         } catch (StorageUnavailableException e) {
-          // the claim loops report outages; retries wait until Redis returns
+          // the claimer and completer report outages; retries wait until Redis returns
         }
       }
       Instant next = nextBeat.isBefore(nextPromotion) ? nextBeat : nextPromotion;
@@ -360,7 +353,7 @@ public final class Worker {
           .await()
           .indefinitely();
     } catch (StorageUnavailableException e) {
-      // the claim loops report the outage
+      // the claimer and completer report the outage
     }
   }
 

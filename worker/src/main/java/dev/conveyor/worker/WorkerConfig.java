@@ -32,7 +32,7 @@ public interface WorkerConfig extends dev.conveyor.core.cluster.ClusterConfig {
   @WithDefault("10s")
   Duration resultTtl();
 
-  /** WORKER_CONCURRENCY: jobs this worker works at once, each on its own claim loop. */
+  /** WORKER_CONCURRENCY: jobs this worker works at once, each on a virtual thread of its own. */
   @WithDefault("1")
   int concurrency();
 

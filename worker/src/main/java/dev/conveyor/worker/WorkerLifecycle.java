@@ -23,9 +23,9 @@ import org.jboss.logging.Logger;
 
 /**
  * Runs the worker node for Quarkus. Duties, in order: join the cluster (refused without the right
- * CLUSTER_SECRET: the process exits 1); start the claim loops and the janitor; on SIGTERM or a
- * cluster {@code drain}, stop claiming, let in-flight jobs finish within SHUTDOWN_GRACE, re-queue
- * the unfinished ones, leave the cluster and exit 0.
+ * CLUSTER_SECRET: the process exits 1); start the claimer and the janitor; on SIGTERM or a cluster
+ * {@code drain}, stop claiming, let in-flight jobs finish within SHUTDOWN_GRACE, re-queue the
+ * unfinished ones, leave the cluster and exit 0.
  */
 @Singleton
 public class WorkerLifecycle {
@@ -46,14 +46,14 @@ public class WorkerLifecycle {
       ObjectMapper json,
       @ConfigProperty(name = "quarkus.redis.hosts") String redisUrl) {
     this.config = config;
-    // the blocking pops hold their connections: a pool of their own, one per loop
+    // the claimer's blocking pop holds its connection: a client of its own
     this.claimClient =
         Redis.createClient(
             vertx,
             new RedisOptions()
                 .setConnectionString(redisUrl)
-                .setMaxPoolSize(config.concurrency())
-                .setMaxPoolWaiting(config.concurrency()));
+                .setMaxPoolSize(2)
+                .setMaxPoolWaiting(2));
     RetryPolicy policy =
         new RetryPolicy(
             config.maxAttempts(),

@@ -9,25 +9,36 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Redis;
 import io.vertx.mutiny.redis.client.RedisConnection;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
- * One claim loop of a worker. Duties, in order: wait for the start-up recovery; pop the next id
- * into this worker's processing list on a connection of its own (BLMOVE, short timeout, so a stop
- * is prompt); claim it under a fresh lease; run the handler; record the result or the failure,
- * retrying that write until Redis takes it so a finished result survives an outage.
+ * A worker's claiming and working. One claimer thread fills the free handler slots
+ * (WORKER_CONCURRENCY): with jobs waiting, one {@code claim-4} call claims as many as there are
+ * free slots; with none, it waits on a connection of its own in a blocking pop (BLMOVE, short
+ * timeout, so a stop is prompt) and claims what it took. Each claimed job runs its handler on a
+ * virtual thread of its own. A slot is free again when the handler returns, so the next claim does
+ * not wait for the previous results' round trip; the result then waits for the {@link Completer} to
+ * record it. At most WORKER_CONCURRENCY results wait at once: past that, handlers wait to hand
+ * theirs over. Until its outcome is recorded a job stays in this worker's processing list.
  */
-final class ClaimLoop implements Runnable {
+final class Claimer implements Runnable {
 
-  private static final Logger LOG = Logger.getLogger(ClaimLoop.class);
+  private static final Logger LOG = Logger.getLogger(Claimer.class);
 
-  /** How often a paused loop looks whether it may claim again. */
-  static final java.time.Duration PAUSED_POLL = java.time.Duration.ofMillis(100);
+  /** How often a paused or full claimer looks whether it may claim again. */
+  static final Duration PAUSED_POLL = Duration.ofMillis(100);
+
+  /** Most jobs one claim call takes, so one script run stays short. */
+  static final int MAX_BATCH = 64;
 
   /** Longest error text stored with a failed attempt. */
   static final int MAX_ERROR_LENGTH = 1_000;
@@ -40,9 +51,14 @@ final class ClaimLoop implements Runnable {
   private final ObjectMapper json;
   private final StorageWatch storage;
   private final CountDownLatch recovered;
+  private final Completer completer;
+  private final Semaphore slots;
+  private final Semaphore unrecorded;
+  private final Set<Thread> handlers = ConcurrentHashMap.newKeySet();
+  private final Thread.Builder handlerThreads = Thread.ofVirtual().name("job-", 1);
   private RedisConnection connection;
 
-  ClaimLoop(
+  Claimer(
       Worker worker,
       JobQueue queue,
       Redis claimClient,
@@ -59,43 +75,76 @@ final class ClaimLoop implements Runnable {
     this.json = json;
     this.storage = storage;
     this.recovered = recovered;
+    this.completer = new Completer(queue, settings, storage);
+    this.slots = new Semaphore(settings.concurrency());
+    this.unrecorded = new Semaphore(settings.concurrency());
   }
 
   @Override
   public void run() {
+    completer.start();
     try {
       while (worker.running() && !recovered.await(100, TimeUnit.MILLISECONDS)) {
         // the housekeeper is putting back this name's leftovers first
       }
+      boolean queueHadMore = false;
       while (worker.running()) {
         if (worker.paused()) {
           Worker.pause(PAUSED_POLL);
           continue;
         }
+        if (!slots.tryAcquire(PAUSED_POLL.toMillis(), TimeUnit.MILLISECONDS)) {
+          continue; // every slot busy
+        }
+        int drained = slots.drainPermits();
+        int extra = Math.min(drained, MAX_BATCH - 1);
+        slots.release(drained - extra);
+        int wanted = 1 + extra;
+        List<ClaimedJob> jobs;
         worker.popStarted();
-        Optional<String> id;
         try {
-          id = takeNext();
+          jobs = claimSome(wanted, queueHadMore);
         } finally {
           worker.popEnded();
         }
-        if (id.isEmpty()) {
-          continue;
+        if (jobs == null) {
+          slots.release(wanted);
+          break; // stopping while Redis is away: a taken id stays listed and is re-queued at stop
         }
-        long taken = System.nanoTime();
-        Optional<ClaimedJob> job =
-            untilStored(() -> queue.claim(id.get(), settings.node(), UUID.randomUUID().toString()));
-        WorkerMetrics.CLAIM.record(Duration.ofNanos(System.nanoTime() - taken));
-        if (job == null) {
-          break; // stopping while Redis is away: the id stays listed and is re-queued at stop
+        queueHadMore = jobs.size() == wanted;
+        slots.release(wanted - jobs.size());
+        for (ClaimedJob job : jobs) {
+          worker.jobStarted();
+          handlerThreads.start(() -> work(job));
         }
-        job.ifPresent(this::work);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
       dropConnection();
     }
+  }
+
+  /**
+   * Claims up to {@code wanted} jobs: at once when the queue had more last time, else after a
+   * blocking pop. Empty when the pop's wait ran out or Redis is away; null when interrupted.
+   */
+  private List<ClaimedJob> claimSome(int wanted, boolean queueHadMore) {
+    if (queueHadMore) {
+      List<ClaimedJob> jobs =
+          untilStored(() -> queue.claim(Optional.empty(), settings.node(), wanted));
+      if (jobs == null || !jobs.isEmpty()) {
+        return jobs;
+      }
+    }
+    Optional<String> id = takeNext();
+    if (id.isEmpty()) {
+      return List.of();
+    }
+    long taken = System.nanoTime();
+    List<ClaimedJob> jobs = untilStored(() -> queue.claim(id, settings.node(), wanted));
+    WorkerMetrics.CLAIM.record(Duration.ofNanos(System.nanoTime() - taken));
+    return jobs;
   }
 
   private Optional<String> takeNext() {
@@ -121,9 +170,40 @@ final class ClaimLoop implements Runnable {
     }
   }
 
+  /** How many claimed jobs have not yet got their outcome recorded. */
+  int busy() {
+    return 2 * settings.concurrency() - slots.availablePermits() - unrecorded.availablePermits();
+  }
+
+  /** Waits until every claimed job has its outcome, or {@code deadline}; true when all did. */
+  boolean awaitIdle(Instant deadline) {
+    while (busy() > 0 && Instant.now().isBefore(deadline)) {
+      if (!Worker.pause(Duration.ofMillis(10))) {
+        return false;
+      }
+    }
+    return busy() == 0;
+  }
+
+  /** Interrupts the handlers still running: their jobs stay listed and are re-queued at stop. */
+  void interruptHandlers() {
+    handlers.forEach(Thread::interrupt);
+  }
+
+  /** Writes the results still waiting, until {@code deadline}. */
+  void closeCompleter(Instant deadline) {
+    completer.close(deadline);
+  }
+
+  /** Ends everything at once, recording nothing more: a killed process, for tests. */
+  void vanish() {
+    completer.abandon();
+    interruptHandlers();
+  }
+
   private void work(ClaimedJob job) {
-    worker.jobStarted();
-    boolean succeeded = false;
+    handlers.add(Thread.currentThread());
+    boolean handedOver = false;
     Deadline deadline = Deadline.start(worker, settings.jobTimeout());
     try {
       String result;
@@ -151,17 +231,35 @@ final class ClaimLoop implements Runnable {
         recordFailure(job, deadline.failure());
         return;
       }
-      Boolean completed =
-          untilStored(() -> queue.complete(job, settings.node(), result, settings.resultTtl()));
-      succeeded = Boolean.TRUE.equals(completed);
-      (succeeded ? WorkerMetrics.WORKED : WorkerMetrics.FENCED).increment();
-      if (Boolean.FALSE.equals(completed)) {
-        LOG.warnf(
-            "job %s attempt %d: result dropped, the job was recovered and given to another claim",
-            job.id(), job.attempt());
+      try {
+        unrecorded.acquire();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return; // the grace ran out: the job stays listed and is re-queued at stop
       }
+      handedOver = true;
+      completer.complete(job, result, recorded -> recorded(job, recorded));
     } finally {
-      worker.jobEnded(succeeded);
+      handlers.remove(Thread.currentThread());
+      if (!handedOver) {
+        worker.jobEnded(false);
+      }
+      slots.release();
+    }
+  }
+
+  /** The outcome of a handed-over result, on the completer's thread. */
+  private void recorded(ClaimedJob job, Boolean recorded) {
+    unrecorded.release();
+    worker.jobEnded(Boolean.TRUE.equals(recorded));
+    if (recorded == null) {
+      return; // given up at a stop: the job stays listed and is re-queued
+    }
+    (recorded ? WorkerMetrics.WORKED : WorkerMetrics.FENCED).increment();
+    if (!recorded) {
+      LOG.warnf(
+          "job %s attempt %d: result dropped, the job was recovered and given to another claim",
+          job.id(), job.attempt());
     }
   }
 
@@ -170,17 +268,17 @@ final class ClaimLoop implements Runnable {
    * cancelling exclude each other, so no interrupt arrives after {@link #cancel}.
    */
   private static final class Deadline {
-    private final java.time.Duration limit;
+    private final Duration limit;
     private final Thread handlerThread = Thread.currentThread();
     private java.util.concurrent.ScheduledFuture<?> timer;
     private boolean fired;
     private boolean cancelled;
 
-    private Deadline(java.time.Duration limit) {
+    private Deadline(Duration limit) {
       this.limit = limit;
     }
 
-    static Deadline start(Worker worker, java.time.Duration limit) {
+    static Deadline start(Worker worker, Duration limit) {
       Deadline deadline = new Deadline(limit);
       if (limit.isPositive()) {
         deadline.timer =
