@@ -20,7 +20,7 @@ class ClaimConcurrencyTest {
   private static final int JOBS = 2_000;
 
   @Test
-  void fourWorkersOfFourLoopsClaimEachOfTwoThousandJobsExactlyOnce(TestRedis redis) {
+  void fourWorkersOfConcurrencyFourClaimEachOfTwoThousandJobsExactlyOnce(TestRedis redis) {
     Map<String, AtomicInteger> executions = new ConcurrentHashMap<>();
     Map<String, AtomicInteger> perWorker = new ConcurrentHashMap<>();
     try (Workers workers = new Workers(redis)) {
@@ -63,6 +63,41 @@ class ClaimConcurrencyTest {
                 .toInteger());
       }
       assertEquals(4, perWorker.size(), "all four workers took part: " + perWorker);
+    }
+  }
+
+  @Test
+  void aWorkerRunsAsManyHandlersAtOnceAsItsConcurrencyAndNeverMore(TestRedis redis) {
+    int concurrency = 8;
+    AtomicInteger running = new AtomicInteger();
+    AtomicInteger most = new AtomicInteger();
+    try (Workers workers = new Workers(redis)) {
+      for (int i = 0; i < 400; i++) {
+        workers.submit("slot-" + i);
+      }
+      workers.start(
+          "slots@test",
+          concurrency,
+          job -> {
+            most.accumulateAndGet(running.incrementAndGet(), Math::max);
+            try {
+              Thread.sleep(5);
+            } finally {
+              running.decrementAndGet();
+            }
+            return Map.of("ok", true);
+          });
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () ->
+                  "400"
+                      .equals(
+                          String.valueOf(
+                              redis.call("HGET", workers.queue.keys().stats(), "worked"))));
+      assertEquals(concurrency, most.get(), "handlers at once");
+      assertEquals(
+          0, redis.call("LLEN", workers.queue.keys().processing("slots@test")).toInteger());
     }
   }
 }

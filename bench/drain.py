@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Drain (issue 7, item 2): JOBS pre-queued no-op jobs (WORK_DURATION=0) drained by Conveyor's
+workers, beside BullMQ (npm bullmq, no-op processor, concurrency 50) and beside the bound of our
+own claim and complete scripts driven by redis-benchmark, all on one private Redis in one run.
+
+Every guarantee stays on: claims move ids into the worker's processing list, completions are
+fenced by the claim's lease, results keep their TTL. Each system first drains WARMUP warm-up
+jobs (4 × JOBS: a worker is a long-running process, so its JIT is warm); then the measured jobs are queued
+under a staging key and handed over in one RENAME. Rate = jobs / (last result's finished_at -
+Redis' clock at the RENAME); BullMQ's from resume() to its last 'completed' event.
+
+  bench/drain.py            50,000 jobs; 1, 2, 4 workers × concurrency 50 and a concurrency sweep
+  bench/drain.py --quick    5,000 jobs, a smaller sweep
+  JOBS, RUNS (3) change the size. Writes bench/results/drain.json, prints a Markdown table."""
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import bench  # noqa: E402
+
+NAME = "drain"
+JOBS = int(os.environ.get("JOBS", 5_000 if bench.QUICK else 50_000))
+RUNS = int(os.environ.get("RUNS", 3))
+WARMUP = int(os.environ.get("WARMUP", 4 * JOBS))
+BATCH = 50  # jobs per claim and per completion in the script bound, as at concurrency 50
+BULLMQ = "5.81.5"
+if bench.QUICK:
+    CONFIGS = [(1, 10), (1, 50), (2, 50)]
+else:
+    CONFIGS = [(1, 10), (1, 50), (1, 200), (2, 50), (4, 50)]
+
+
+def submissions(sha, prefix, queue_key, tag, count):
+    commands, ids = [], []
+    for i in range(count):
+        data = f"bench {tag} {i}"
+        job_id = hashlib.md5(data.encode()).hexdigest().upper()
+        ids.append(job_id)
+        commands.append(["EVALSHA", sha, 5, f"{prefix}:job:{job_id}", queue_key,
+                         f"{prefix}:stats", f"{prefix}:dead", f"{prefix}:recent",
+                         job_id, data, "bench", 200])
+    return commands, ids
+
+
+def worked(r, prefix):
+    return int(r.call("HGET", f"{prefix}:stats", "worked") or 0)
+
+
+def conveyor_run(stack, r, sha, workers, concurrency, run):
+    prefix = f"b{workers}x{concurrency}r{run}"
+    procs = [stack.service("worker", f"w{n}", REDIS_PREFIX=prefix, WORK_DURATION=0,
+                           WORKER_CONCURRENCY=concurrency, RESULT_TTL="10m")
+             for n in range(1, workers + 1)]
+    bench.wait_until(lambda: r.call("ZCARD", f"{prefix}:ledger") >= workers, 60, "workers")
+    warm, _ = submissions(sha, prefix, f"{prefix}:queue", f"warm {prefix}", WARMUP)
+    r.pipeline(warm)
+    bench.wait_until(lambda: worked(r, prefix) >= WARMUP, 600, "the warm-up drain")
+    measured, ids = submissions(sha, prefix, f"{prefix}:staging", prefix, JOBS)
+    r.pipeline(measured)
+    t = r.call("EVAL", "redis.call('RENAME', KEYS[1], KEYS[2]) return redis.call('TIME')", 2,
+               f"{prefix}:staging", f"{prefix}:queue")
+    start = int(t[0]) * 1000 + int(t[1]) / 1000
+    bench.wait_until(lambda: worked(r, prefix) >= WARMUP + JOBS, 600, "the drain")
+    end = max(int(v) for v in r.pipeline([["HGET", f"{prefix}:job:{i}", "finished_at"] for i in ids]))
+    for p in procs:
+        stack.stop(p)
+    r.call("FLUSHDB")
+    return JOBS / ((end - start) / 1000)
+
+
+def bullmq_run(stack, work):
+    out = subprocess.run(["node", "bullmq-drain.mjs", str(stack.redis_port), str(JOBS), "50", str(WARMUP)],
+                         cwd=work, capture_output=True, text=True, timeout=600, check=True)
+    return json.loads(out.stdout)["perSecond"]
+
+
+def cycle_script():
+    """claim-4 and complete-3 as two functions of one script: a claim of BATCH jobs and the
+    completion of each, which is what a worker asks of Redis, with no client in between."""
+    return ("local function claim(KEYS, ARGV)\n" + bench.lua("claim-4.lua") + "\nend\n"
+            "local function complete(KEYS, ARGV)\n" + bench.lua("complete-3.lua") + "\nend\n"
+            "local jobs = claim({KEYS[1], KEYS[2], KEYS[3], KEYS[4]}, {ARGV[1], 'bound', ARGV[2], ''})\n"
+            "if #jobs == 0 then return 0 end\n"
+            "local args = {ARGV[1], ARGV[3]}\n"
+            "for i = 1, #jobs, 4 do\n"
+            "  args[#args + 1] = jobs[i]; args[#args + 1] = jobs[i + 3]; args[#args + 1] = '{}'\n"
+            "end\n"
+            "complete({KEYS[2], KEYS[3], KEYS[4]}, args)\n"
+            "return #jobs / 4\n")
+
+
+def lua_bound_run(r, sha, cycle_sha, run):
+    prefix = f"bound{run}"
+    commands, _ = submissions(sha, prefix, f"{prefix}:queue", prefix, JOBS)
+    r.pipeline(commands)
+    calls = JOBS // BATCH
+    out = subprocess.run(
+        ["redis-benchmark", "-p", str(r.sock.getpeername()[1]), "-n", str(calls), "-c", "4", "--csv",
+         "EVALSHA", cycle_sha, "4", f"{prefix}:queue", f"{prefix}:processing:bound", f"{prefix}:stats",
+         f"{prefix}:job:", "bound", str(BATCH), "600000"],
+        capture_output=True, text=True, timeout=300, check=True).stdout
+    rps = float(re.findall(r'"([0-9.]+)"', out.strip().splitlines()[-1])[0])
+    done = worked(r, prefix)
+    if done != calls * BATCH:
+        raise SystemExit(f"the script bound worked {done} jobs, expected {calls * BATCH}")
+    r.call("FLUSHDB")
+    return rps * BATCH
+
+
+def main():
+    for tool in ("redis-server", "redis-benchmark", "node", "npm"):
+        if not __import__("shutil").which(tool):
+            raise SystemExit(f"{tool} not found")
+    with bench.Stack(NAME) as stack:
+        r = stack.redis()
+        sha = r.call("SCRIPT", "LOAD", bench.lua("submit-5.lua"))
+        cycle_sha = r.call("SCRIPT", "LOAD", cycle_script())
+        bench.log(NAME, f"{JOBS:,} jobs per run (after {WARMUP:,} warm-up jobs), {RUNS} runs each")
+        npm = subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", f"bullmq@{BULLMQ}"],
+                             cwd=stack.work, capture_output=True, text=True)
+        if npm.returncode != 0:
+            raise SystemExit("npm install bullmq failed: " + npm.stderr[-500:])
+        with open(os.path.join(bench.ROOT, "bench", "lib", "bullmq-drain.mjs")) as src, \
+                open(os.path.join(stack.work, "bullmq-drain.mjs"), "w") as dst:
+            dst.write(src.read())
+
+        results = {"conveyor": [], "jobs": JOBS, "warmup_jobs": WARMUP, "runs": RUNS,
+                   "bullmq_version": BULLMQ, "script_bound_batch": BATCH}
+        for workers, concurrency in CONFIGS:
+            values = []
+            for run in range(1, RUNS + 1):
+                values.append(conveyor_run(stack, r, sha, workers, concurrency, run))
+                bench.log(NAME, f"conveyor {workers} worker(s) × concurrency {concurrency}, "
+                                f"run {run}: {values[-1]:,.0f} jobs/s")
+            results["conveyor"].append({"workers": workers, "concurrency": concurrency,
+                                        "jobs_per_s": bench.stats(values)})
+        values = []
+        for run in range(1, RUNS + 1):
+            values.append(bullmq_run(stack, stack.work))
+            r.call("FLUSHDB")
+            bench.log(NAME, f"bullmq {BULLMQ} concurrency 50, run {run}: {values[-1]:,.0f} jobs/s")
+        results["bullmq"] = {"concurrency": 50, "jobs_per_s": bench.stats(values)}
+        values = []
+        for run in range(1, RUNS + 1):
+            values.append(lua_bound_run(r, sha, cycle_sha, run))
+            bench.log(NAME, f"script bound (claim-4 + complete-3, {BATCH} per call), run {run}: "
+                            f"{values[-1]:,.0f} jobs/s")
+        results["script_bound"] = {"jobs_per_s": bench.stats(values)}
+
+    best = next(c for c in results["conveyor"] if c["workers"] == 1 and c["concurrency"] == 50)
+    results["ratio_to_bullmq"] = best["jobs_per_s"]["median"] / results["bullmq"]["jobs_per_s"]["median"]
+    bench.write_result(NAME, results)
+    print(f"| drain of {JOBS:,} no-op jobs, warm | jobs/s, median of {RUNS} (min–max) |")
+    print("|---|---|")
+    for c in results["conveyor"]:
+        print(f"| Conveyor, {c['workers']} worker(s) × concurrency {c['concurrency']} "
+              f"| {bench.fmt(c['jobs_per_s'])} |")
+    print(f"| BullMQ {BULLMQ}, concurrency 50 | {bench.fmt(results['bullmq']['jobs_per_s'])} |")
+    print(f"| claim-4 + complete-3 alone (redis-benchmark, {BATCH} jobs per call) "
+          f"| {bench.fmt(results['script_bound']['jobs_per_s'])} |")
+    print(f"\nConveyor 1 × 50 / BullMQ: {results['ratio_to_bullmq']:.2f}×")
+
+
+if __name__ == "__main__":
+    main()

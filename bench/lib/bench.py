@@ -1,0 +1,264 @@
+"""Shared parts of the benchmarks: a private redis-server, the services as real processes, a small
+Redis protocol client, statistics and the JSON results. Everything a benchmark starts it stops;
+it never touches a process it did not start."""
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RESULTS = os.path.join(ROOT, "bench", "results")
+JAVA = os.path.join(os.environ.get("JAVA_HOME", "/usr/lib/jvm/temurin-25-jdk-amd64"), "bin", "java")
+QUICK = "--quick" in sys.argv[1:]
+
+
+def image_java_options():
+    """The JVM options the images ship (the Dockerfile's JAVA_TOOL_OPTIONS), with the heap sized
+    for the 512 MiB memory limit the k8s manifests give the api and worker containers."""
+    with open(os.path.join(ROOT, "Dockerfile")) as f:
+        found = re.search(r'ENV JAVA_TOOL_OPTIONS="([^"]+)"', f.read())
+    if not found:
+        raise SystemExit("no JAVA_TOOL_OPTIONS in the Dockerfile")
+    return found.group(1) + " -XX:MaxRAM=512m"
+
+
+JAVA_OPTIONS = image_java_options()
+
+
+def log(name, message):
+    print(f"[{name}] {message}", file=sys.stderr, flush=True)
+
+
+def now_ms():
+    return time.time() * 1000
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def machine():
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.machine()}"
+
+
+def stats(values):
+    """Median, min and max of a list of numbers, with the values themselves."""
+    v = sorted(values)
+    return {"median": statistics.median(v), "min": v[0], "max": v[-1], "runs": values}
+
+
+def fmt(s, digits=0, unit=""):
+    """'median (min–max)' of stats(), for the Markdown tables."""
+    f = f"{{:,.{digits}f}}"
+    return f"{f.format(s['median'])}{unit} ({f.format(s['min'])}–{f.format(s['max'])})"
+
+
+def percentile(sorted_values, p):
+    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * p))]
+
+
+def write_result(name, payload):
+    os.makedirs(RESULTS, exist_ok=True)
+    payload = {"benchmark": name, "quick": QUICK, "machine": machine(),
+               "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "command": " ".join(["bench/" + os.path.basename(sys.argv[0])] + sys.argv[1:]),
+               **payload}
+    with open(os.path.join(RESULTS, name + ".json"), "w") as f:
+        json.dump(payload, f, indent=2)
+        f.write("\n")
+
+
+class Resp:
+    """A minimal Redis protocol client: one connection, commands pipelined in order."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.file = self.sock.makefile("rb")
+
+    def close(self):
+        self.file.close()
+        self.sock.close()
+
+    @staticmethod
+    def encode(args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            b = a if isinstance(a, bytes) else str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(b), b))
+        return b"".join(out)
+
+    def read(self):
+        line = self.file.readline()
+        kind, rest = line[:1], line[1:-2]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise RuntimeError(rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            data = self.file.read(n + 2)[:-2]
+            return data.decode(errors="replace")
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self.read() for _ in range(n)]
+        raise RuntimeError(f"unexpected reply {line!r}")
+
+    def call(self, *args):
+        self.sock.sendall(self.encode(args))
+        return self.read()
+
+    def pipeline(self, commands, chunk=2000):
+        replies = []
+        for i in range(0, len(commands), chunk):
+            part = commands[i:i + chunk]
+            self.sock.sendall(b"".join(self.encode(c) for c in part))
+            replies.extend(self.read() for _ in part)
+        return replies
+
+
+def lua(name):
+    with open(os.path.join(ROOT, "core", "src", "main", "resources", "lua", name)) as f:
+        return f.read()
+
+
+class Stack:
+    """A private redis-server and the services of one benchmark, all stopped by close()."""
+
+    def __init__(self, name):
+        self.name = name
+        self.work = tempfile.mkdtemp(prefix=f"conveyor-bench-{name}-")
+        self.procs = []
+        self.redis_port = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def redis(self, appendonly=True):
+        """Starts the private Redis with compose's settings (AOF, fsync every second)."""
+        self.redis_port = free_port()
+        args = ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1",
+                "--dir", self.work, "--save", "", "--logfile", os.path.join(self.work, "redis.log")]
+        if appendonly:
+            args += ["--appendonly", "yes", "--appendfsync", "everysec"]
+        proc = subprocess.Popen(args)
+        self.procs.append(proc)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                r = Resp(self.redis_port)
+                r.call("PING")
+                return r
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit(f"redis-server did not answer; see {self.work}/redis.log")
+
+    def redis_pid(self):
+        return self.procs[0].pid
+
+    def service(self, kind, name, http_port=0, **env):
+        """Starts api, worker or sysmon from its fast-jar, with the images' JVM options."""
+        jar = os.path.join(ROOT, kind, "target", "quarkus-app", "quarkus-run.jar")
+        if not os.path.exists(jar):
+            raise SystemExit(f"{jar} missing: ./mvnw -B package -DskipTests")
+        environment = dict(os.environ)
+        environment.update({
+            "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}", "NODE_NAME": name,
+            "QUARKUS_HTTP_HOST": "127.0.0.1", "QUARKUS_HTTP_PORT": str(http_port),
+            "QUARKUS_ANALYTICS_DISABLED": "true", "CLUSTER_BIND_ADDR": "127.0.0.1",
+            "CLUSTER_PORT": "0", "CLUSTER_SECRET": "bench", "JAVA_TOOL_OPTIONS": JAVA_OPTIONS,
+        })
+        environment.update({k: str(v) for k, v in env.items()})
+        out = open(os.path.join(self.work, name + ".log"), "w")
+        proc = subprocess.Popen([JAVA, "-jar", jar], env=environment, stdout=out,
+                                stderr=subprocess.STDOUT)
+        proc.started_ms = now_ms()
+        proc.log_path = out.name
+        self.procs.append(proc)
+        return proc
+
+    def process(self, args, **kwargs):
+        proc = subprocess.Popen(args, **kwargs)
+        self.procs.append(proc)
+        return proc
+
+    @staticmethod
+    def stop(proc, sig=signal.SIGTERM, wait=30):
+        if proc.poll() is None:
+            proc.send_signal(sig)
+            try:
+                proc.wait(wait)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def close(self):
+        for proc in reversed(self.procs[1:] if self.redis_port else self.procs):
+            self.stop(proc)
+        if self.redis_port:
+            try:
+                Resp(self.redis_port).call("SHUTDOWN", "NOSAVE")
+            except (OSError, RuntimeError):
+                pass
+            self.stop(self.procs[0], wait=10)
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def wait_ready(http_port, proc, limit_s=60):
+    """Polls /q/health/ready until UP; returns the ms from the process' launch."""
+    deadline = time.time() + limit_s
+    url = f"http://127.0.0.1:{http_port}/q/health/ready"
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{proc.args} exited; see {proc.log_path}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if r.status == 200:
+                    return now_ms() - proc.started_ms
+        except OSError:
+            pass
+        time.sleep(0.01)
+    raise SystemExit(f"{url} not ready within {limit_s} s; see {proc.log_path}")
+
+
+def wait_until(check, limit_s, what):
+    deadline = time.time() + limit_s
+    while time.time() < deadline:
+        if check():
+            return
+        time.sleep(0.01)
+    raise SystemExit(f"timed out after {limit_s} s waiting for {what}")
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+
+
+def cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
