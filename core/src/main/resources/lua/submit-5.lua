@@ -5,7 +5,9 @@
   KEYS[2] queue list        (conveyor:queue)
   KEYS[3] stats hash        (conveyor:stats)
   KEYS[4] dead-letter list  (conveyor:dead)
-  KEYS[5] recent list       (conveyor:recent), newest first: what the consoles list
+  KEYS[5] recent list       (conveyor:recent), newest first: what the consoles list; an id
+                           posted again appears twice, and readers keep its newest entry (no
+                           scan of the list here: submit is the API's hot path)
   ARGV[1] job id (callback)
   ARGV[2] data
   ARGV[3] accepted_by (node name of the api)
@@ -29,7 +31,6 @@ end
 redis.call('HSET', KEYS[1], 'status', 'pending', 'data', ARGV[2], 'accepted_by', ARGV[3],
   'accepted_at', now, 'attempts', 0)
 redis.call('LPUSH', KEYS[2], ARGV[1])
-redis.call('LREM', KEYS[5], 0, ARGV[1])
 redis.call('LPUSH', KEYS[5], ARGV[1])
 redis.call('LTRIM', KEYS[5], 0, tonumber(ARGV[4]) - 1)
 redis.call('HINCRBY', KEYS[3], 'accepted', 1)

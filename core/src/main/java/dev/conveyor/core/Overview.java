@@ -168,11 +168,14 @@ public final class Overview {
               if (ids.size() == 0) {
                 return Uni.createFrom().item(List.<JobLine>of());
               }
-              List<String> idList = new ArrayList<>();
-              List<Request> reads = new ArrayList<>();
+              // an id posted again is listed again: its newest entry (the first) is kept
+              java.util.Set<String> distinct = new java.util.LinkedHashSet<>();
               for (int i = 0; i < ids.size(); i++) {
-                String id = ids.get(i).toString();
-                idList.add(id);
+                distinct.add(ids.get(i).toString());
+              }
+              List<String> idList = new ArrayList<>(distinct);
+              List<Request> reads = new ArrayList<>();
+              for (String id : idList) {
                 Request hmget = Request.cmd(Command.HMGET).arg(keys.job(id));
                 LINE_FIELDS.forEach(hmget::arg);
                 reads.add(hmget);

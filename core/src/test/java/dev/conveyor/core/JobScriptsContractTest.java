@@ -189,6 +189,19 @@ class JobScriptsContractTest {
   }
 
   @Test
+  void aJobPostedAgainIsListedOnceAmongTheRecentOnesAtItsNewestPlace(TestRedis redis) {
+    JobQueue queue = queue(redis);
+    await(queue.submit("ID1", "one", "api"));
+    await(queue.submit("ID2", "two", "api"));
+    redis.call("DEL", queue.keys().job("ID1")); // its result expired
+    await(queue.submit("ID1", "one", "api"));
+    assertEquals(List.of("ID1", "ID2", "ID1"), redis.list(queue.keys().recent()));
+    Overview.Snapshot snapshot = await(new Overview(redis.client(), queue.keys(), TIMEOUT).look());
+    assertEquals(
+        List.of("ID1", "ID2"), snapshot.recent().stream().map(Overview.JobLine::id).toList());
+  }
+
+  @Test
   void completeWritesResultStatusAndTtlInOneStep(TestRedis redis) {
     JobQueue queue = queue(redis);
     await(queue.submit("ID1", "foo", "api"));

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Accept (issue 7, item 1): wrk POSTs unique data through HAProxy to 2 api instances (50
+connections), and, in the same run, through the same HAProxy to a static backend (an HAProxy
+frontend answering a canned 200 of the API's size): the ceiling of the balancer on this machine.
+Both get a warm-up pass first; then RUNS alternating measured passes. Redis is real (AOF, fsync
+every second) and no worker runs, so every accepted job stays queued.
+
+  bench/accept.py            10 s passes, 3 runs each
+  bench/accept.py --quick    3 s passes
+  DURATION, RUNS change the size. Writes bench/results/accept.json, prints a Markdown table."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import bench  # noqa: E402
+
+NAME = "accept"
+DURATION = int(os.environ.get("DURATION", 3 if bench.QUICK else 10))
+RUNS = int(os.environ.get("RUNS", 3))
+CONNECTIONS = 50
+CANNED = ('{"accepted_by":"static@bench","callback":"0123456789ABCDEF0123456789ABCDEF",'
+          '"data":"accept 1 1","status":"accepted"}')
+
+
+def haproxy_config(lb_port, static_port, origin_port, api_ports):
+    with open(os.path.join(bench.ROOT, "haproxy", "local.cfg.in")) as f:
+        template = f.read()
+    servers = "".join(f"    server api-{n} 127.0.0.1:{p} check\n" for n, p in enumerate(api_ports, 1))
+    config = (template.replace("@LB_BIND@", f"127.0.0.1:{lb_port}")
+              .replace("@ERRORS@", os.path.join(bench.ROOT, "haproxy", "errors"))
+              .replace("@SERVERS@\n", servers))
+    canned = CANNED.replace('"', '\\"')
+    return config + f"""
+# the ceiling: the same frontend settings in front of a backend that answers at once
+frontend static
+    bind 127.0.0.1:{static_port}
+    option http-buffer-request
+    default_backend static
+
+backend static
+    server origin 127.0.0.1:{origin_port}
+
+frontend origin
+    bind 127.0.0.1:{origin_port}
+    http-request return status 200 content-type application/json string "{canned}" hdr Location /api/v1/work/0123456789ABCDEF0123456789ABCDEF
+"""
+
+
+def wrk(port, seconds, tag):
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "-s",
+         os.path.join(bench.ROOT, "bench", "lib", "accept.lua"), f"http://127.0.0.1:{port}", "--", tag],
+        capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    result["per_s"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
+def main():
+    for tool in ("redis-server", "haproxy", "wrk"):
+        if not shutil.which(tool):
+            raise SystemExit(f"{tool} not found (apt-get install {tool})")
+    with bench.Stack(NAME) as stack:
+        r = stack.redis()
+        api_ports = [bench.free_port(), bench.free_port()]
+        apis = [stack.service("api", f"api-{n}@bench", http_port=p) for n, p in enumerate(api_ports, 1)]
+        for p, proc in zip(api_ports, apis):
+            bench.wait_ready(p, proc)
+        lb, static, origin = bench.free_port(), bench.free_port(), bench.free_port()
+        cfg = os.path.join(stack.work, "haproxy.cfg")
+        with open(cfg, "w") as f:
+            f.write(haproxy_config(lb, static, origin, api_ports))
+        subprocess.run(["haproxy", "-c", "-q", "-f", cfg], check=True)
+        stack.process(["haproxy", "-db", "-f", cfg], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        bench.wait_until(lambda: subprocess.run(
+            ["curl", "-fs", "-o", "/dev/null", "-XPOST", "-d", '{"data":"ready?"}',
+             f"http://127.0.0.1:{lb}/api/v1/work"]).returncode == 0, 30, "haproxy")
+        time.sleep(1.5)  # both apis seen UP by the health checks
+        stamp = str(int(time.time()))
+        bench.log(NAME, f"warm-up: {DURATION} s through each")
+        wrk(lb, DURATION, f"warm {stamp}")
+        wrk(static, DURATION, f"warm {stamp}")
+        runs = {"conveyor": [], "static": []}
+        for run in range(1, RUNS + 1):
+            for system, port in (("static", static), ("conveyor", lb)):
+                result = wrk(port, DURATION, f"{stamp} {run}")
+                runs[system].append(result)
+                bench.log(NAME, f"{system}, run {run}: {result['per_s']:,.0f} req/s, "
+                                f"p99 {result['p99_us'] / 1000:.1f} ms, non-2xx {result['non_2xx']}, "
+                                f"socket errors {result['socket_errors']}")
+        queued = r.call("LLEN", "conveyor:queue")
+    accepted = sum(x["requests"] for x in runs["conveyor"])
+    results = {"duration_s": DURATION, "runs": RUNS, "connections": CONNECTIONS, "apis": 2,
+               "queued_after": queued}
+    for system, values in runs.items():
+        results[system] = {
+            "per_s": bench.stats([x["per_s"] for x in values]),
+            "p50_ms": bench.stats([x["p50_us"] / 1000 for x in values]),
+            "p99_ms": bench.stats([x["p99_us"] / 1000 for x in values]),
+            "max_ms": bench.stats([x["max_us"] / 1000 for x in values]),
+            "non_2xx": sum(x["non_2xx"] for x in values),
+            "socket_errors": sum(x["socket_errors"] for x in values),
+        }
+    results["ratio_to_ceiling"] = results["conveyor"]["per_s"]["median"] / results["static"]["per_s"]["median"]
+    bench.write_result(NAME, results)
+    print(f"| accept, wrk -t2 -c{CONNECTIONS}, {DURATION} s passes | req/s | p50 ms | p99 ms |")
+    print("|---|---|---|---|")
+    for system, label in (("conveyor", "HAProxy → 2 apis → Redis"), ("static", "HAProxy → static backend")):
+        s = results[system]
+        print(f"| {label} | {bench.fmt(s['per_s'])} | {bench.fmt(s['p50_ms'], 2)} | {bench.fmt(s['p99_ms'], 1)} |")
+    print(f"\nratio to the ceiling: {results['ratio_to_ceiling']:.2f}; "
+          f"{accepted:,} measured POSTs, {queued:,} jobs queued in all (warm-up included); "
+          f"non-2xx {results['conveyor']['non_2xx']}")
+
+
+if __name__ == "__main__":
+    main()
