@@ -75,7 +75,9 @@ def main():
         with open(cfg, "w") as f:
             f.write(haproxy_config(lb, static, origin, api_ports))
         subprocess.run(["haproxy", "-c", "-q", "-f", cfg], check=True)
-        stack.process(["haproxy", "-db", "-f", cfg], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        haproxy = stack.process(["haproxy", "-db", "-f", cfg], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        parts = {"haproxy": [haproxy.pid], "apis": [a.pid for a in apis], "redis": [stack.redis_pid()]}
         bench.wait_until(lambda: subprocess.run(
             ["curl", "-fs", "-o", "/dev/null", "-XPOST", "-d", '{"data":"ready?"}',
              f"http://127.0.0.1:{lb}/api/v1/work"]).returncode == 0, 30, "haproxy")
@@ -87,7 +89,11 @@ def main():
         runs = {"conveyor": [], "static": []}
         for run in range(1, RUNS + 1):
             for system, port in (("static", static), ("conveyor", lb)):
+                before = {k: sum(bench.cpu_ticks(p) for p in pids) for k, pids in parts.items()}
                 result = wrk(port, DURATION, f"{stamp} {run}")
+                # CPU per request of each part, in µs (ticks are 10 ms)
+                result["cpu_us"] = {k: (sum(bench.cpu_ticks(p) for p in pids) - before[k]) * 1e4
+                                    / result["requests"] for k, pids in parts.items()}
                 runs[system].append(result)
                 bench.log(NAME, f"{system}, run {run}: {result['per_s']:,.0f} req/s, "
                                 f"p99 {result['p99_us'] / 1000:.1f} ms, non-2xx {result['non_2xx']}, "
@@ -104,6 +110,8 @@ def main():
             "max_ms": bench.stats([x["max_us"] / 1000 for x in values]),
             "non_2xx": sum(x["non_2xx"] for x in values),
             "socket_errors": sum(x["socket_errors"] for x in values),
+            "cpu_us_per_request": {k: bench.stats([x["cpu_us"][k] for x in values])["median"]
+                                   for k in parts},
         }
     results["ratio_to_ceiling"] = results["conveyor"]["per_s"]["median"] / results["static"]["per_s"]["median"]
     bench.write_result(NAME, results)
@@ -112,6 +120,9 @@ def main():
     for system, label in (("conveyor", "HAProxy → 2 apis → Redis"), ("static", "HAProxy → static backend")):
         s = results[system]
         print(f"| {label} | {bench.fmt(s['per_s'])} | {bench.fmt(s['p50_ms'], 2)} | {bench.fmt(s['p99_ms'], 1)} |")
+    for system in ("conveyor", "static"):
+        cpu = results[system]["cpu_us_per_request"]
+        print(f"\nCPU per request, {system}: " + ", ".join(f"{k} {v:.1f} µs" for k, v in cpu.items()), end="")
     print(f"\nratio to the ceiling: {results['ratio_to_ceiling']:.2f}; "
           f"{accepted:,} measured POSTs, {queued:,} jobs queued in all (warm-up included); "
           f"non-2xx {results['conveyor']['non_2xx']}")
