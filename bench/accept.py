@@ -6,7 +6,7 @@ Both get a warm-up pass first; then RUNS alternating measured passes. Redis is r
 every second) and no worker runs, so every accepted job stays queued.
 
   bench/accept.py            10 s passes, 3 runs each
-  bench/accept.py --quick    3 s passes
+  bench/accept.py --quick    3 s passes, 2 runs (a smoke test)
   DURATION, RUNS change the size. Writes bench/results/accept.json, prints a Markdown table."""
 import json
 import os
@@ -20,7 +20,7 @@ import bench  # noqa: E402
 
 NAME = "accept"
 DURATION = int(os.environ.get("DURATION", 3 if bench.QUICK else 10))
-RUNS = int(os.environ.get("RUNS", 3))
+RUNS = int(os.environ.get("RUNS", 2 if bench.QUICK else 3))
 CONNECTIONS = 50
 CANNED = ('{"accepted_by":"static@bench","callback":"0123456789ABCDEF0123456789ABCDEF",'
           '"data":"accept 1 1","status":"accepted"}')

@@ -9,7 +9,7 @@ new jobs to the api for LOAD seconds (50 connections) and the worker works them;
 RSS sampled every 200 ms.
 
   bench/footprint.py            3 starts each, 5 s idle, 15 s of load
-  bench/footprint.py --quick    3 starts each, 2 s idle, 5 s of load
+  bench/footprint.py --quick    2 starts each, 1 s idle, 5 s of load
   Writes bench/results/footprint.json, prints a Markdown table."""
 import os
 import subprocess
@@ -21,8 +21,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib
 import bench  # noqa: E402
 
 NAME = "footprint"
-RUNS = int(os.environ.get("RUNS", 3))
-IDLE = 2 if bench.QUICK else 5
+RUNS = int(os.environ.get("RUNS", 2 if bench.QUICK else 3))
+IDLE = 1 if bench.QUICK else 5
 LOAD = 5 if bench.QUICK else 15
 KINDS = ("api", "worker", "sysmon")
 

@@ -5,7 +5,7 @@ One api and two workers (WORK_DURATION=0) on a private Redis; jobs POSTed one at
 the API at a gentle pace (20 ms apart) so the workers are idle.
 
   bench/pickup.py            3 runs of 500 jobs
-  bench/pickup.py --quick    3 runs of 100 jobs
+  bench/pickup.py --quick    2 runs of 100 jobs
   JOBS, RUNS change the size. Writes bench/results/pickup.json, prints a Markdown table."""
 import json
 import os
@@ -18,7 +18,7 @@ import bench  # noqa: E402
 
 NAME = "pickup"
 JOBS = int(os.environ.get("JOBS", 100 if bench.QUICK else 500))
-RUNS = int(os.environ.get("RUNS", 3))
+RUNS = int(os.environ.get("RUNS", 2 if bench.QUICK else 3))
 
 
 def post(port, data):

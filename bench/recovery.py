@@ -7,7 +7,7 @@ to each job's new started_at. The defaults the images ship: HEARTBEAT_INTERVAL 2
 failure detection, the janitor's missed-beat check.
 
   bench/recovery.py            10 rounds
-  bench/recovery.py --quick    3 rounds
+  bench/recovery.py --quick    2 rounds
   ROUNDS changes the size. Writes bench/results/recovery.json, prints a Markdown table."""
 import os
 import signal
@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib
 import bench  # noqa: E402
 
 NAME = "recovery"
-ROUNDS = int(os.environ.get("ROUNDS", 3 if bench.QUICK else 10))
+ROUNDS = int(os.environ.get("ROUNDS", 2 if bench.QUICK else 10))
 JOBS = 4
 
 

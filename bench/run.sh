@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Every benchmark of issue 7 in one go, each on its own private Redis and its own processes:
+# accept, drain (beside BullMQ and the script bound), pickup, recovery, footprint, growth. Results
+# as JSON in bench/results/, a Markdown summary in bench/results/summary.md, plots in docs/images/.
+#   bench/run.sh            the full run (about 15 min on 2 cores): the figures in docs/benchmarks.md
+#   bench/run.sh --quick    small sizes, under 3 min: a smoke test (CI runs it; no thresholds)
+# Needs: the packaged jars (built here when missing), redis-server, redis-benchmark, haproxy, wrk,
+# node and npm (BullMQ), python3, gnuplot. Stops what it started, nothing else.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+mode=()
+[ "${1:-}" = "--quick" ] && mode=(--quick)
+export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}" QUARKUS_ANALYTICS_DISABLED=true
+for tool in redis-server redis-benchmark haproxy wrk node npm python3 gnuplot curl; do
+  command -v "$tool" >/dev/null || { echo "bench/run.sh: $tool not found" >&2; exit 1; }
+done
+for module in api worker sysmon; do
+  if [ ! -f "$root/$module/target/quarkus-app/quarkus-run.jar" ]; then
+    echo "[run] packaging the services (./mvnw -B -q package -DskipTests)" >&2
+    (cd "$root" && ./mvnw -B -q package -DskipTests)
+    break
+  fi
+done
+
+summary="$root/bench/results/summary.md"
+mkdir -p "$root/bench/results"
+{
+  echo "# bench/run.sh ${mode[*]:-} — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores"
+  echo
+} >"$summary"
+started=$(date +%s)
+for bench in accept drain pickup recovery footprint growth; do
+  echo "[run] $bench ($(( $(date +%s) - started )) s so far)" >&2
+  python3 "$root/bench/$bench.py" "${mode[@]}" | tee -a "$summary"
+  echo >>"$summary"
+done
+python3 "$root/bench/plot.py"
+echo "[run] done in $(( $(date +%s) - started )) s; summary in bench/results/summary.md" >&2
