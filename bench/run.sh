@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every benchmark of issue 7 in one go, each on its own private Redis and its own processes:
 # accept, drain (beside BullMQ and the script bound), pickup, recovery, footprint, growth. Results
-# as JSON in bench/results/, a Markdown summary in bench/results/summary.md, plots in docs/images/.
+# as JSON in bench/results/, a Markdown summary in bench/results/summary.md, plots in docs/images/
+# (--quick: all of it in bench/results/quick/, so a smoke run never overwrites the quoted figures).
 #   bench/run.sh            the full run (about 15 min on 2 cores): the figures in docs/benchmarks.md
 #   bench/run.sh --quick    small sizes, under 3 min: a smoke test (CI runs it; no thresholds)
 # Needs: the packaged jars (built here when missing), redis-server, redis-benchmark, haproxy, wrk,
@@ -23,8 +24,11 @@ for module in api worker sysmon; do
   fi
 done
 
-summary="$root/bench/results/summary.md"
-mkdir -p "$root/bench/results"
+results="$root/bench/results" images="$root/docs/images"
+# a smoke run keeps its results and plots apart: it never overwrites the quoted figures
+[ "${#mode[@]}" -gt 0 ] && results="$root/bench/results/quick" images="$results"
+summary="$results/summary.md"
+mkdir -p "$results"
 {
   echo "# bench/run.sh ${mode[*]:-} — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores"
   echo
@@ -35,5 +39,5 @@ for bench in accept drain pickup recovery footprint growth; do
   python3 "$root/bench/$bench.py" "${mode[@]}" | tee -a "$summary"
   echo >>"$summary"
 done
-python3 "$root/bench/plot.py"
-echo "[run] done in $(( $(date +%s) - started )) s; summary in bench/results/summary.md" >&2
+python3 "$root/bench/plot.py" "$results" "$images"
+echo "[run] done in $(( $(date +%s) - started )) s; summary in ${summary#"$root"/}" >&2

@@ -16,9 +16,10 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-RESULTS = os.path.join(ROOT, "bench", "results")
 JAVA = os.path.join(os.environ.get("JAVA_HOME", "/usr/lib/jvm/temurin-25-jdk-amd64"), "bin", "java")
 QUICK = "--quick" in sys.argv[1:]
+# a smoke run never overwrites the figures docs/benchmarks.md quotes
+RESULTS = os.path.join(ROOT, "bench", "results", "quick" if QUICK else "")
 
 
 def image_java_options():
