@@ -129,6 +129,16 @@ public class Monitor {
 
   void onStart(@Observes StartupEvent event) {
     registerGauges();
+    // the page and the loop start at once; the view joins them when the cluster is joined
+    loop = Thread.ofPlatform().name("sysmon-loop").daemon().start(this::joinThenRun);
+  }
+
+  private void joinThenRun() {
+    try {
+      refresh(); // a first look, without the view, while the cluster is joined
+    } catch (RuntimeException e) {
+      LOG.debugf("sysmon: the first look failed (%s); the loop tries again", e.getMessage());
+    }
     try {
       cluster.join();
       joined = true;
@@ -138,7 +148,7 @@ public class Monitor {
               + " view",
           node, config.clusterName(), e.getMessage());
     }
-    loop = Thread.ofPlatform().name("sysmon-loop").daemon().start(this::run);
+    run();
   }
 
   void onStop(@Observes ShutdownEvent event) {

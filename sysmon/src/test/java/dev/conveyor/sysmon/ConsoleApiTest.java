@@ -92,6 +92,11 @@ class ConsoleApiTest {
 
   @Test
   void theTerminalLoopPrintsPlainTextWhenNotATerminal() {
+    // sysmon joins the cluster beside its first looks: wait until a look has the view
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> TerminalLoop.render(monitor.refresh(), false).contains("cluster view: sysmon"));
     String text = TerminalLoop.render(monitor.refresh(), false);
     assertTrue(text.contains("redis: up"), text);
     assertTrue(text.contains("cluster view: sysmon@test"), text);

@@ -34,6 +34,7 @@ public class WorkerLifecycle {
 
   private final Worker worker;
   private final Redis claimClient;
+  private Thread joining;
   private final WorkerConfig config;
   private final ClusterMember cluster;
   private final Janitor janitor;
@@ -101,6 +102,14 @@ public class WorkerLifecycle {
       return; // this process is a shell (WorkerMain runs it), not a worker
     }
     StopSignals.onStop(() -> Quarkus.asyncExit(0));
+    // Claims start at once, while the cluster is joined beside them (discovery takes about half a
+    // second): a worker not yet in the view is safe, because the janitor recovers only a worker
+    // whose ledger entry missed a beat, and this one beats from its start.
+    worker.start();
+    joining = Thread.ofPlatform().name("cluster-join").start(this::joinCluster);
+  }
+
+  private void joinCluster() {
     try {
       cluster.join();
     } catch (Exception e) {
@@ -108,7 +117,6 @@ public class WorkerLifecycle {
       Quarkus.asyncExit(1);
       return;
     }
-    worker.start();
     janitor.start();
     io.micrometer.core.instrument.Gauge.builder(
             "conveyor.cluster.size", cluster, c -> c.members().size())
@@ -117,6 +125,13 @@ public class WorkerLifecycle {
   }
 
   void onStop(@Observes ShutdownEvent event) {
+    if (joining != null) {
+      try {
+        joining.join(10_000); // a join under way ends first (its timeouts are seconds)
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     janitor.stop();
     worker.stop(config.shutdownGrace());
     cluster.close();
