@@ -22,17 +22,20 @@ QUICK = "--quick" in sys.argv[1:]
 RESULTS = os.path.join(ROOT, "bench", "results", "quick" if QUICK else "")
 
 
-def image_java_options():
-    """The JVM options the images ship (the Dockerfile's JAVA_TOOL_OPTIONS), with the heap sized
-    for the 512 MiB memory limit the k8s manifests give the api and worker containers."""
+def image_env():
+    """The JVM and malloc settings the images ship (the Dockerfile's ENV), with the heap sized for the
+    512 MiB memory limit the k8s manifests give the api and worker containers."""
     with open(os.path.join(ROOT, "Dockerfile")) as f:
-        found = re.search(r'ENV JAVA_TOOL_OPTIONS="([^"]+)"', f.read())
-    if not found:
+        env = {k: v for k, v in re.findall(r'^ENV (\w+)="?([^"\n]+)"?$', f.read(), re.M)
+               if k in ("JAVA_TOOL_OPTIONS", "MALLOC_ARENA_MAX")}
+    if "JAVA_TOOL_OPTIONS" not in env:
         raise SystemExit("no JAVA_TOOL_OPTIONS in the Dockerfile")
-    return found.group(1) + " -XX:MaxRAM=512m"
+    env["JAVA_TOOL_OPTIONS"] += " -XX:MaxRAM=512m"
+    return env
 
 
-JAVA_OPTIONS = image_java_options()
+IMAGE_ENV = image_env()
+JAVA_OPTIONS = IMAGE_ENV["JAVA_TOOL_OPTIONS"]
 
 
 def log(name, message):
@@ -190,8 +193,10 @@ class Stack:
             "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}", "NODE_NAME": name,
             "QUARKUS_HTTP_HOST": "127.0.0.1", "QUARKUS_HTTP_PORT": str(http_port),
             "QUARKUS_ANALYTICS_DISABLED": "true", "CLUSTER_BIND_ADDR": "127.0.0.1",
-            "CLUSTER_PORT": "0", "CLUSTER_SECRET": "bench", "JAVA_TOOL_OPTIONS": JAVA_OPTIONS,
+            "CLUSTER_PORT": "0", "CLUSTER_SECRET": "bench",
         })
+        environment.update(IMAGE_ENV)
+        environment["JAVA_TOOL_OPTIONS"] = JAVA_OPTIONS
         environment.update({k: str(v) for k, v in env.items()})
         out = open(os.path.join(self.work, name + ".log"), "w")
         proc = subprocess.Popen([JAVA, "-jar", jar], env=environment, stdout=out,
