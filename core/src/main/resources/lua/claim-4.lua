@@ -9,6 +9,9 @@
   ARGV[2] lease prefix: unique to this call; the n-th claim's lease is <prefix>:<n> (fencing)
   ARGV[3] most jobs to claim (>= 1)
   ARGV[4] an id BLMOVE already moved into the processing list, claimed first; '' for none
+  ARGV[5] '1' when this call repeats one with the same lease prefix whose answer was lost (a
+          timeout): the jobs that call claimed are answered again, so none is left working
+          under a lease nobody holds; '0' otherwise
 
   Further ids move from the queue's tail to the processing list (LMOVE), as BLMOVE does, so a
   claimed id is never only in memory. An id that is no pending job (expired, or a stray entry)
@@ -22,17 +25,44 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local out = {}
 local looked = 0
 local skipped = 0
+local prefix = ARGV[2] .. ':'
 
-local function take(id)
+-- the n of a lease <prefix>:<n> of this call, or nil for any other lease
+local function ours(lease)
+  if lease and string.sub(lease, 1, #prefix) == prefix then
+    return tonumber(string.sub(lease, #prefix + 1))
+  end
+  return nil
+end
+
+if ARGV[5] == '1' then
+  for _, id in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
+    local job = redis.call('HMGET', KEYS[4] .. id, 'status', 'data', 'attempts', 'lease')
+    local n = ours(job[4])
+    if job[1] == 'working' and n then
+      looked = math.max(looked, n)
+      out[#out + 1] = id
+      out[#out + 1] = job[2]
+      out[#out + 1] = tonumber(job[3])
+      out[#out + 1] = job[4]
+    end
+  end
+end
+
+-- claims id as this call's n-th look; false when the call this one repeats already claimed it
+local function take(id, n)
   local key = KEYS[4] .. id
-  local job = redis.call('HMGET', key, 'status', 'data', 'attempts', 'retry_at')
+  local job = redis.call('HMGET', key, 'status', 'data', 'attempts', 'retry_at', 'lease')
+  if job[1] == 'working' and ours(job[5]) then
+    return false -- already answered above
+  end
   if job[1] ~= 'pending' then
     redis.call('LREM', KEYS[2], 1, id)
     skipped = skipped + 1
-    return
+    return true
   end
   local attempts = (tonumber(job[3]) or 0) + 1
-  local lease = ARGV[2] .. ':' .. looked
+  local lease = prefix .. n
   redis.call('HSET', key, 'status', 'working', 'worker', ARGV[1], 'lease', lease, 'started_at', now,
     'attempts', attempts)
   if job[4] then
@@ -42,11 +72,11 @@ local function take(id)
   out[#out + 1] = job[2]
   out[#out + 1] = attempts
   out[#out + 1] = lease
+  return true
 end
 
-if ARGV[4] ~= '' then
-  looked = 1
-  take(ARGV[4])
+if ARGV[4] ~= '' and take(ARGV[4], looked + 1) then
+  looked = looked + 1
 end
 while looked < max do
   local id = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
@@ -54,7 +84,7 @@ while looked < max do
     break
   end
   looked = looked + 1
-  take(id)
+  take(id, looked)
 end
 if skipped > 0 then
   redis.call('HINCRBY', KEYS[3], 'skipped', skipped)

@@ -12,7 +12,8 @@
   An id is looked for from the processing list's tail, where the oldest claims are (LREM -1), so
   finishing in claim order costs no scan of the list.
 
-  Returns one integer per triple, in order: 1 when recorded; 0 when fenced (the job was recovered
+  Returns one integer per triple, in order: 1 when recorded (now, or by an earlier call with the
+  same lease whose answer was lost); 0 when fenced (the job was recovered
   and is owned by another claim, so this stale result is dropped and counted). Each job's result,
   status and TTL are written in this one step.
 ]]
@@ -25,7 +26,10 @@ for i = 3, #ARGV, 3 do
   local id, lease = ARGV[i], ARGV[i + 1]
   local key = KEYS[3] .. id
   local owner = redis.call('HMGET', key, 'lease', 'status', 'worker')
-  if owner[1] ~= lease or owner[2] ~= 'working' then
+  if owner[1] == lease and owner[2] == 'worked' then
+    -- a repeat of a call whose answer was lost: this result is already recorded
+    out[#out + 1] = 1
+  elseif owner[1] ~= lease or owner[2] ~= 'working' then
     -- our entry was normally taken by the recovery; never remove the entry of a newer claim of ours
     if owner[3] ~= ARGV[1] then
       redis.call('LREM', KEYS[1], -1, id)
@@ -34,7 +38,8 @@ for i = 3, #ARGV, 3 do
     out[#out + 1] = 0
   else
     redis.call('HSET', key, 'status', 'worked', 'result', ARGV[i + 2], 'worked_by', ARGV[1], 'finished_at', now)
-    redis.call('HDEL', key, 'lease', 'data', 'worker')
+    -- the lease stays, so a repeat of this call (its answer lost) knows the result is recorded
+    redis.call('HDEL', key, 'data', 'worker')
     redis.call('PEXPIRE', key, ARGV[2])
     redis.call('LREM', KEYS[1], -1, id)
     worked = worked + 1

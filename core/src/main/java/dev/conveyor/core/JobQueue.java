@@ -110,20 +110,26 @@ public final class JobQueue {
 
   /** Takes ownership of an id that {@link #takeNext} moved; empty if it is no pending job. */
   public Uni<Optional<ClaimedJob>> claim(String id, String node, String lease) {
-    return claim(Optional.of(id), node, 1, lease).map(jobs -> jobs.stream().findFirst());
+    return claim(Optional.of(id), node, 1, lease, false).map(jobs -> jobs.stream().findFirst());
+  }
+
+  /** A lease prefix unique to one claim call (and its repeats). */
+  public static String newLeasePrefix() {
+    return UUID.randomUUID().toString();
   }
 
   /**
    * Takes ownership of up to {@code max} jobs in one step: {@code first}, an id {@link #takeNext}
    * already moved, if given, then ids moved from the queue. Each claimed id sits in this worker's
    * processing list until it is completed, failed or recovered. Empty when the queue is empty.
+   *
+   * @param leasePrefix from {@link #newLeasePrefix}, the same for a call and its repeats
+   * @param repeat true when this repeats a call with the same prefix whose answer was lost (it
+   *     failed as {@link StorageUnavailableException}, perhaps after Redis ran it): the jobs that
+   *     call claimed are in the answer too, so none is left working under a lease nobody holds
    */
-  public Uni<List<ClaimedJob>> claim(Optional<String> first, String node, int max) {
-    return claim(first, node, max, UUID.randomUUID().toString());
-  }
-
-  private Uni<List<ClaimedJob>> claim(
-      Optional<String> first, String node, int max, String leasePrefix) {
+  public Uni<List<ClaimedJob>> claim(
+      Optional<String> first, String node, int max, String leasePrefix, boolean repeat) {
     if (max < 1) {
       throw new IllegalArgumentException("max must be at least 1, got " + max);
     }
@@ -131,7 +137,12 @@ public final class JobQueue {
             CLAIM.run(
                 redis,
                 List.of(keys.queue(), keys.processing(node), keys.stats(), keys.jobPrefix()),
-                List.of(node, leasePrefix, Integer.toString(max), first.orElse(""))),
+                List.of(
+                    node,
+                    leasePrefix,
+                    Integer.toString(max),
+                    first.orElse(""),
+                    repeat ? "1" : "0")),
             "claim")
         .map(
             r -> {

@@ -120,7 +120,8 @@ class JobScriptsContractTest {
     }
     redis.call("LPUSH", queue.keys().queue(), "GHOST"); // a stray id behind ID5
 
-    List<ClaimedJob> first = await(queue.claim(Optional.empty(), "w1", 3));
+    List<ClaimedJob> first =
+        await(queue.claim(Optional.empty(), "w1", 3, JobQueue.newLeasePrefix(), false));
     assertEquals(List.of("ID1", "ID2", "ID3"), first.stream().map(ClaimedJob::id).toList());
     assertEquals(
         List.of("data-1", "data-2", "data-3"), first.stream().map(ClaimedJob::data).toList());
@@ -134,11 +135,13 @@ class JobScriptsContractTest {
     assertEquals(List.of("ID3", "ID2", "ID1"), redis.list(queue.keys().processing("w1")));
 
     // the stray id is looked at, dropped and counted; the limit counts it
-    List<ClaimedJob> rest = await(queue.claim(Optional.empty(), "w2", 3));
+    List<ClaimedJob> rest =
+        await(queue.claim(Optional.empty(), "w2", 3, JobQueue.newLeasePrefix(), false));
     assertEquals(List.of("ID4", "ID5"), rest.stream().map(ClaimedJob::id).toList());
     assertEquals(List.of("ID5", "ID4"), redis.list(queue.keys().processing("w2")));
     assertEquals("1", redis.call("HGET", queue.keys().stats(), "skipped").toString());
-    assertEquals(List.of(), await(queue.claim(Optional.empty(), "w2", 3)));
+    assertEquals(
+        List.of(), await(queue.claim(Optional.empty(), "w2", 3, JobQueue.newLeasePrefix(), false)));
     assertEquals(0, redis.call("LLEN", queue.keys().queue()).toInteger());
   }
 
@@ -151,9 +154,53 @@ class JobScriptsContractTest {
     RedisConnection connection = await(redis.client().connect());
     String popped = await(queue.takeNext(connection, "w1", WAIT)).orElseThrow();
     connection.close().await().indefinitely();
-    List<ClaimedJob> jobs = await(queue.claim(Optional.of(popped), "w1", 2));
+    List<ClaimedJob> jobs =
+        await(queue.claim(Optional.of(popped), "w1", 2, JobQueue.newLeasePrefix(), false));
     assertEquals(List.of("ID1", "ID2"), jobs.stream().map(ClaimedJob::id).toList());
     assertEquals(List.of("ID3"), redis.list(queue.keys().queue()));
+  }
+
+  @Test
+  void aRepeatedClaimCallAnswersWhatTheLostCallTookAndClaimsNoMoreThanItsLimit(TestRedis redis) {
+    JobQueue queue = queue(redis);
+    for (int i = 1; i <= 6; i++) {
+      await(queue.submit("ID" + i, "x" + i, "api"));
+    }
+    RedisConnection connection = await(redis.client().connect());
+    String popped = await(queue.takeNext(connection, "w1", WAIT)).orElseThrow();
+    connection.close().await().indefinitely();
+    String prefix = JobQueue.newLeasePrefix();
+    // the first call runs in Redis, but its answer never reaches the worker (a timeout)
+    List<ClaimedJob> lost = await(queue.claim(Optional.of(popped), "w1", 3, prefix, false));
+    assertEquals(List.of("ID1", "ID2", "ID3"), lost.stream().map(ClaimedJob::id).toList());
+    // its repeat answers the same jobs under the same leases, and takes more up to the limit
+    List<ClaimedJob> repeated = await(queue.claim(Optional.of(popped), "w1", 4, prefix, true));
+    assertEquals(
+        List.of("ID1", "ID2", "ID3", "ID4"),
+        repeated.stream().map(ClaimedJob::id).sorted().toList());
+    for (ClaimedJob job : lost) {
+      assertTrue(repeated.contains(job), job + " answered again, same lease and attempt");
+    }
+    assertEquals(4, repeated.stream().map(ClaimedJob::lease).distinct().count());
+    assertEquals(
+        List.of("ID1", "ID2", "ID3", "ID4"),
+        redis.list(queue.keys().processing("w1")).stream().sorted().toList(),
+        "nothing dropped from the processing list");
+    for (ClaimedJob job : repeated) {
+      assertEquals("1", redis.call("HGET", queue.keys().job(job.id()), "attempts").toString());
+    }
+  }
+
+  @Test
+  void aRepeatedCompletionCallAfterALostAnswerCountsAsRecordedNotFenced(TestRedis redis) {
+    JobQueue queue = queue(redis);
+    await(queue.submit("ID1", "x", "api"));
+    ClaimedJob job = take(queue, redis, "w1");
+    assertTrue(await(queue.complete(job, "w1", "{\"n\":1}", Duration.ofSeconds(10))));
+    assertTrue(await(queue.complete(job, "w1", "{\"n\":1}", Duration.ofSeconds(10))));
+    assertEquals("1", redis.call("HGET", queue.keys().stats(), "worked").toString());
+    assertEquals(null, redis.call("HGET", queue.keys().stats(), "fenced"));
+    assertEquals("{\"n\":1}", await(queue.find("ID1")).orElseThrow().field("result").orElseThrow());
   }
 
   @Test
@@ -162,7 +209,8 @@ class JobScriptsContractTest {
     for (int i = 1; i <= 3; i++) {
       await(queue.submit("ID" + i, "x" + i, "api"));
     }
-    List<ClaimedJob> jobs = await(queue.claim(Optional.empty(), "w1", 3));
+    List<ClaimedJob> jobs =
+        await(queue.claim(Optional.empty(), "w1", 3, JobQueue.newLeasePrefix(), false));
     ClaimedJob stale =
         new ClaimedJob(jobs.get(1).id(), jobs.get(1).data(), 1, jobs.get(1).lease() + "-old");
     List<Boolean> recorded =

@@ -131,8 +131,7 @@ final class Claimer implements Runnable {
    */
   private List<ClaimedJob> claimSome(int wanted, boolean queueHadMore) {
     if (queueHadMore) {
-      List<ClaimedJob> jobs =
-          untilStored(() -> queue.claim(Optional.empty(), settings.node(), wanted));
+      List<ClaimedJob> jobs = claim(Optional.empty(), wanted);
       if (jobs == null || !jobs.isEmpty()) {
         return jobs;
       }
@@ -142,9 +141,22 @@ final class Claimer implements Runnable {
       return List.of();
     }
     long taken = System.nanoTime();
-    List<ClaimedJob> jobs = untilStored(() -> queue.claim(id, settings.node(), wanted));
+    List<ClaimedJob> jobs = claim(id, wanted);
     WorkerMetrics.CLAIM.record(Duration.ofNanos(System.nanoTime() - taken));
     return jobs;
+  }
+
+  /** One claim call, repeated until Redis answers; a repeat also answers what a lost call took. */
+  private List<ClaimedJob> claim(Optional<String> first, int wanted) {
+    String leasePrefix = JobQueue.newLeasePrefix();
+    boolean[] repeat = {false};
+    return untilStored(
+        () -> {
+          Uni<List<ClaimedJob>> call =
+              queue.claim(first, settings.node(), wanted, leasePrefix, repeat[0]);
+          repeat[0] = true;
+          return call;
+        });
   }
 
   private Optional<String> takeNext() {
