@@ -29,6 +29,16 @@ final class Service implements AutoCloseable {
 
   /** Starts the jar named by system property {@code conveyor.<module>.jar} and waits for ready. */
   static Service start(String module, int port, Map<String, String> env) throws IOException {
+    Service service = launch(module, port, env);
+    Awaitility.await(module + " ready")
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(100))
+        .until(service::ready);
+    return service;
+  }
+
+  /** Starts the jar without waiting for anything. */
+  static Service launch(String module, int port, Map<String, String> env) throws IOException {
     Path jar = Path.of(System.getProperty("conveyor." + module + ".jar"));
     if (!Files.exists(jar)) {
       throw new IllegalStateException(jar + " is missing: run ./mvnw package first");
@@ -47,12 +57,7 @@ final class Service implements AutoCloseable {
     builder.environment().put("QUARKUS_HTTP_PORT", Integer.toString(port));
     builder.environment().put("QUARKUS_HTTP_HOST", "127.0.0.1");
     builder.environment().put("QUARKUS_ANALYTICS_DISABLED", "true");
-    Service service = new Service(module, builder.start(), log, port);
-    Awaitility.await(module + " ready")
-        .atMost(Duration.ofSeconds(30))
-        .pollInterval(Duration.ofMillis(100))
-        .until(service::ready);
-    return service;
+    return new Service(module, builder.start(), log, port);
   }
 
   private boolean ready() throws IOException {
@@ -85,6 +90,14 @@ final class Service implements AutoCloseable {
   /** SIGTERM, then the exit code once it has drained (at most {@code limit}). */
   int terminate(Duration limit) throws InterruptedException {
     process.destroy();
+    if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new IllegalStateException(name + " did not exit within " + limit);
+    }
+    return process.exitValue();
+  }
+
+  /** The exit code of a process that ends by itself within {@code limit}. */
+  int exitCode(Duration limit) throws InterruptedException {
     if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
       throw new IllegalStateException(name + " did not exit within " + limit);
     }
