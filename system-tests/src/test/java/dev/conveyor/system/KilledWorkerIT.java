@@ -73,6 +73,21 @@ class KilledWorkerIT {
         JsonNode done = job(api, id);
         assertEquals(2, done.get("attempts").asInt(), done.toString());
         assertNotEquals(victim, done.get("worked_by").asText(), done.toString());
+        // the survivor whose janitor put the job back counts it, for Prometheus
+        double recovered = 0;
+        for (Service survivor : workers) {
+          if (survivor != victimProcess) {
+            recovered +=
+                survivor
+                    .get("/q/metrics")
+                    .body()
+                    .lines()
+                    .filter(l -> l.startsWith("conveyor_jobs_recovered_total "))
+                    .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1)))
+                    .sum();
+          }
+        }
+        assertEquals(1.0, recovered, "conveyor_jobs_recovered_total over the survivors");
       } finally {
         workers.forEach(Service::close);
       }

@@ -78,6 +78,14 @@ class SeedWalkthroughIT {
         assertTrue(
             workerMetrics.contains("conveyor_handler_duration_seconds_bucket"), workerMetrics);
         assertTrue(workerMetrics.contains("conveyor_cluster_size 1.0"), workerMetrics);
+        // the job was waiting when the worker started: one blocking pop, one claim
+        assertTrue(
+            workerMetrics.contains("conveyor_claim_latency_seconds_count 1.0"), workerMetrics);
+        assertTrue(
+            workerMetrics.lines().anyMatch(l -> l.matches("conveyor_jobs_in_flight\\{.*} 0\\.0")),
+            workerMetrics);
+        assertTrue(workerMetrics.contains("conveyor_jobs_fenced_total 0.0"), workerMetrics);
+        assertTrue(workerMetrics.contains("conveyor_redis_errors_total 0.0"), workerMetrics);
         assertTrue(
             api.get("/q/metrics").body().contains("conveyor_jobs_accepted_total 1.0"),
             "the api counts what it accepted");
