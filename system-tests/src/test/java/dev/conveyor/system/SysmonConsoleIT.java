@@ -73,14 +73,17 @@ class SysmonConsoleIT {
       WebDriver browser = new ChromeDriver(service, options);
       try {
         // the page redraws its tables at every update: an element may go stale between two calls
+        // the page redraws its tables on every report: an element found may be replaced at once
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(15));
+        wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
         wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
         browser.get("http://127.0.0.1:" + sysmon.port() + "/");
         wait.until(d -> d.findElement(By.id("redis")).getText().equals("up"));
         wait.until(
             d -> !d.findElements(By.cssSelector("tr[data-node='worker-1@browser']")).isEmpty());
         String row =
-            browser.findElement(By.cssSelector("tr[data-node='worker-1@browser']")).getText();
+            wait.until(
+                d -> d.findElement(By.cssSelector("tr[data-node='worker-1@browser']")).getText());
         assertTrue(row.contains("worker") && row.contains("running"), row);
 
         String id =
@@ -92,10 +95,13 @@ class SysmonConsoleIT {
         wait.until(d -> d.findElement(status).getText().equals("worked"));
 
         // no token configured: the page says actions are disabled, and the API refuses them
-        browser
-            .findElement(
-                By.cssSelector("button[data-worker='worker-1@browser'][data-action='pause']"))
-            .click();
+        wait.until(
+            d -> {
+              d.findElement(
+                      By.cssSelector("button[data-worker='worker-1@browser'][data-action='pause']"))
+                  .click();
+              return true;
+            });
         wait.until(d -> d.findElement(By.id("notice")).getText().contains("Actions are disabled"));
         assertEquals(
             403,
