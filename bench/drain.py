@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -113,7 +114,7 @@ def lua_bound_run(r, sha, cycle_sha, run):
 
 def main():
     for tool in ("redis-server", "redis-benchmark", "node", "npm"):
-        if not __import__("shutil").which(tool):
+        if not shutil.which(tool):
             raise SystemExit(f"{tool} not found")
     with bench.Stack(NAME) as stack:
         r = stack.redis()
