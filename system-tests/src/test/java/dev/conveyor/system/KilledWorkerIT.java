@@ -77,14 +77,7 @@ class KilledWorkerIT {
         double recovered = 0;
         for (Service survivor : workers) {
           if (survivor != victimProcess) {
-            recovered +=
-                survivor
-                    .get("/q/metrics")
-                    .body()
-                    .lines()
-                    .filter(l -> l.startsWith("conveyor_jobs_recovered_total "))
-                    .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1)))
-                    .sum();
+            recovered += survivor.metric("conveyor_jobs_recovered_total");
           }
         }
         assertEquals(1.0, recovered, "conveyor_jobs_recovered_total over the survivors");

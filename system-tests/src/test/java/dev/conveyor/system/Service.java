@@ -110,6 +110,16 @@ final class Service implements AutoCloseable {
     process.waitFor();
   }
 
+  /** The sum of a Prometheus metric's samples on /q/metrics, over all its tag sets. */
+  double metric(String name) throws IOException {
+    return get("/q/metrics")
+        .body()
+        .lines()
+        .filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+
   String log() throws IOException {
     return Files.readString(log);
   }
