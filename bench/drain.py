@@ -36,15 +36,11 @@ else:
 
 
 def submissions(sha, prefix, queue_key, tag, count):
-    commands, ids = [], []
+    jobs = []
     for i in range(count):
         data = f"bench {tag} {i}"
-        job_id = hashlib.md5(data.encode()).hexdigest().upper()
-        ids.append(job_id)
-        commands.append(["EVALSHA", sha, 5, f"{prefix}:job:{job_id}", queue_key,
-                         f"{prefix}:stats", f"{prefix}:dead", f"{prefix}:recent",
-                         job_id, data, "bench", 200])
-    return commands, ids
+        jobs.append((hashlib.md5(data.encode()).hexdigest().upper(), data))
+    return bench.submit_commands(sha, prefix, queue_key, jobs), [job_id for job_id, _ in jobs]
 
 
 def worked(r, prefix):

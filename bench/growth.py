@@ -28,15 +28,9 @@ def used_memory(r):
 
 
 def queue(r, sha, key, tag, count):
-    commands = []
-    for i in range(count):
-        job_id = f"{tag}-{i:07d}"
-        commands.append(["EVALSHA", sha, 5, f"conveyor:job:{job_id}", key, "conveyor:stats",
-                         "conveyor:dead", "conveyor:recent", job_id, f"growth {tag} {i}", "bench", 200])
-        if len(commands) == 10_000:
-            r.pipeline(commands)
-            commands = []
-    r.pipeline(commands)
+    for start in range(0, count, 10_000):
+        jobs = [(f"{tag}-{i:07d}", f"growth {tag} {i}") for i in range(start, min(count, start + 10_000))]
+        r.pipeline(bench.submit_commands(sha, "conveyor", key, jobs))
 
 
 def worked(r):

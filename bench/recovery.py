@@ -39,8 +39,7 @@ def one_round(stack, r, sha, n):
     for i in range(JOBS):
         data = f"recovery {n} {i} {time.time()}"
         job_id = f"R{n}X{i}"
-        r.call("EVALSHA", sha, 5, f"{prefix}:job:{job_id}", f"{prefix}:queue", f"{prefix}:stats",
-               f"{prefix}:dead", f"{prefix}:recent", job_id, data, "bench", 200)
+        r.call(*bench.submit_commands(sha, prefix, f"{prefix}:queue", [(job_id, data)])[0])
         ids.append(job_id)
     owners = {}
 

@@ -141,6 +141,19 @@ class Resp:
         return replies
 
 
+def submit_commands(sha, prefix, queue_key, jobs, per_call=100):
+    """EVALSHA commands of submit-5 (the api's own writes) queuing jobs, a list of (id, data), onto
+    queue_key, per_call jobs to a call as the api's batches; accepted_by is 'bench'."""
+    commands = []
+    for start in range(0, len(jobs), per_call):
+        command = ["EVALSHA", sha, 5, queue_key, f"{prefix}:stats", f"{prefix}:dead",
+                   f"{prefix}:recent", f"{prefix}:job:", "bench", 200]
+        for job_id, data in jobs[start:start + per_call]:
+            command += [job_id, data]
+        commands.append(command)
+    return commands
+
+
 def lua(name):
     with open(os.path.join(ROOT, "core", "src", "main", "resources", "lua", name)) as f:
         return f.read()

@@ -1,37 +1,55 @@
 --[[
-  submit-5.lua: accept a job unless the same data is already queued, running or worked.
+  submit-5.lua: accept one or more jobs, each unless the same data is already queued, running or
+  worked. The api sends every POST that arrived while its previous call was in flight in one call
+  (group commit), so the per-call costs (the script call, the queue and recent pushes, the stats
+  update) are paid once per batch, not once per job.
 
-  KEYS[1] job hash          (conveyor:job:<id>)
-  KEYS[2] queue list        (conveyor:queue)
-  KEYS[3] stats hash        (conveyor:stats)
-  KEYS[4] dead-letter list  (conveyor:dead)
-  KEYS[5] recent list       (conveyor:recent), newest first: what the consoles list; an id
+  KEYS[1] queue list        (conveyor:queue)
+  KEYS[2] stats hash        (conveyor:stats)
+  KEYS[3] dead-letter list  (conveyor:dead)
+  KEYS[4] recent list       (conveyor:recent), newest first: what the consoles list; an id
                            posted again appears twice, and readers keep its newest entry (no
                            scan of the list here: submit is the API's hot path)
-  ARGV[1] job id (callback)
-  ARGV[2] data
-  ARGV[3] accepted_by (node name of the api)
-  ARGV[4] most recent ids kept
+  KEYS[5] job key prefix    (conveyor:job:), followed by the id
+  ARGV[1] accepted_by (node name of the api)
+  ARGV[2] most recent ids kept
+  ARGV[3], ARGV[4]   the first job's id (callback) and data; then the next job's, and so on
 
-  Returns {queued, status}: {1, 'pending'} when queued now; {0, <status>} when the same data is
-  already pending, working or worked (it is not queued twice). A failed job is queued again.
+  Returns one status per job, in order: 'queued' when queued now; otherwise the status the same
+  data already has ('pending', 'working' or 'worked'): it is not queued twice. A failed job is
+  queued again. The same data twice in one call is queued once: the second finds it pending.
 ]]
-local status = redis.call('HGET', KEYS[1], 'status')
-if status == 'pending' or status == 'working' or status == 'worked' then
-  redis.call('HINCRBY', KEYS[3], 'deduplicated', 1)
-  return {0, status}
-end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if status then
-  -- a failed job asked for again leaves the dead letters and starts afresh
-  redis.call('LREM', KEYS[4], 0, ARGV[1])
-  redis.call('DEL', KEYS[1])
+local answers = {}
+local queued = {}
+local deduplicated = 0
+for i = 3, #ARGV - 1, 2 do
+  local id = ARGV[i]
+  local key = KEYS[5] .. id
+  local status = redis.call('HGET', key, 'status')
+  if status == 'pending' or status == 'working' or status == 'worked' then
+    deduplicated = deduplicated + 1
+    answers[#answers + 1] = status
+  else
+    if status then
+      -- a failed job asked for again leaves the dead letters and starts afresh
+      redis.call('LREM', KEYS[3], 0, id)
+      redis.call('DEL', key)
+    end
+    redis.call('HSET', key, 'status', 'pending', 'data', ARGV[i + 1], 'accepted_by', ARGV[1],
+      'accepted_at', now, 'attempts', 0)
+    queued[#queued + 1] = id
+    answers[#answers + 1] = 'queued'
+  end
 end
-redis.call('HSET', KEYS[1], 'status', 'pending', 'data', ARGV[2], 'accepted_by', ARGV[3],
-  'accepted_at', now, 'attempts', 0)
-redis.call('LPUSH', KEYS[2], ARGV[1])
-redis.call('LPUSH', KEYS[5], ARGV[1])
-redis.call('LTRIM', KEYS[5], 0, tonumber(ARGV[4]) - 1)
-redis.call('HINCRBY', KEYS[3], 'accepted', 1)
-return {1, 'pending'}
+if #queued > 0 then
+  redis.call('LPUSH', KEYS[1], unpack(queued))
+  redis.call('LPUSH', KEYS[4], unpack(queued))
+  redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[2]) - 1)
+  redis.call('HINCRBY', KEYS[2], 'accepted', #queued)
+end
+if deduplicated > 0 then
+  redis.call('HINCRBY', KEYS[2], 'deduplicated', deduplicated)
+end
+return answers

@@ -20,6 +20,17 @@ public interface ApiConfig {
   @WithDefault("500ms")
   Duration redisTimeout();
 
+  /**
+   * SUBMIT_IN_FLIGHT: submit calls to Redis at the same time; POSTs that arrive while that many are
+   * in flight wait and go together in the next call (group commit).
+   */
+  @WithDefault("2")
+  int submitInFlight();
+
+  /** SUBMIT_BATCH: most jobs in one submit call. */
+  @WithDefault("64")
+  int submitBatch();
+
   /** HEARTBEAT_INTERVAL: how often the ledger entry is refreshed; it expires after three. */
   @WithDefault("2s")
   Duration heartbeatInterval();

@@ -5,13 +5,16 @@ import dev.conveyor.core.Ledger;
 import dev.conveyor.core.NodeNames;
 import dev.conveyor.core.RedisKeys;
 import dev.conveyor.core.StopSignals;
+import dev.conveyor.core.Submitter;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.StartupEvent;
+import io.quarkus.runtime.configuration.MemorySize;
 import io.vertx.mutiny.redis.client.Redis;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Named;
 import jakarta.inject.Singleton;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /** Wires core's queue protocol to the Redis client that Quarkus manages (REDIS_URL). */
 @Singleton
@@ -21,6 +24,23 @@ public class QueueProducer {
   @Singleton
   JobQueue jobQueue(Redis redis, ApiConfig config) {
     return new JobQueue(redis, new RedisKeys(config.redisPrefix()), config.redisTimeout());
+  }
+
+  /**
+   * Submissions in batches: whatever arrived while {@code SUBMIT_IN_FLIGHT} calls were in flight
+   * goes in the next one. A batch carries at most one body limit of data (beyond one job), and at
+   * most 16 batches may wait before a POST gets 503 at once.
+   */
+  @Produces
+  @Singleton
+  Submitter submitter(
+      JobQueue queue,
+      ApiConfig config,
+      @Named("nodeName") String nodeName,
+      @ConfigProperty(name = "quarkus.http.limits.max-body-size") MemorySize maxBody) {
+    int batch = config.submitBatch();
+    return new Submitter(
+        queue, nodeName, config.submitInFlight(), batch, maxBody.asLongValue(), 16 * batch);
   }
 
   @Produces

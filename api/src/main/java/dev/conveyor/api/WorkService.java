@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.core.CallbackId;
 import dev.conveyor.core.JobQueue;
 import dev.conveyor.core.JobRecord;
+import dev.conveyor.core.Submitter;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
@@ -28,6 +29,7 @@ public class WorkService {
   private static final java.util.Set<String> COUNTS = java.util.Set.of("attempts", "recoveries");
 
   private final JobQueue queue;
+  private final Submitter submitter;
   private final String nodeName;
   private final ObjectMapper json;
   private final io.micrometer.core.instrument.Counter accepted;
@@ -35,10 +37,12 @@ public class WorkService {
 
   public WorkService(
       JobQueue queue,
+      Submitter submitter,
       @Named("nodeName") String nodeName,
       ObjectMapper json,
       io.micrometer.core.instrument.MeterRegistry metrics) {
     this.queue = queue;
+    this.submitter = submitter;
     this.nodeName = nodeName;
     this.json = json;
     this.accepted =
@@ -57,8 +61,8 @@ public class WorkService {
   public Uni<Accepted> accept(byte[] body) {
     String data = WorkRequestParser.data(body);
     String id = CallbackId.of(data);
-    return queue
-        .submit(id, data, nodeName)
+    return submitter
+        .submit(id, data)
         .invoke(ErrorMappers::storageAnswered)
         .invoke(s -> (s.queued() ? accepted : deduplicated).increment())
         .map(s -> new Accepted(nodeName, id, data, "accepted"));

@@ -57,16 +57,50 @@ public final class JobQueue {
 
   /** Queues the job unless the same data is already pending, working or worked. */
   public Uni<Submission> submit(String id, String data, String acceptedBy) {
+    return submit(List.of(new Work(id, data)), acceptedBy).map(List::getFirst);
+  }
+
+  /** One job to queue: its id (the MD5 of its data, see {@link CallbackId}) and its data. */
+  public record Work(String id, String data) {}
+
+  /**
+   * Queues several jobs in one step, each unless the same data is already pending, working or
+   * worked. One answer per job, in order; the same data twice in one call is queued once.
+   */
+  public Uni<List<Submission>> submit(List<Work> jobs, String acceptedBy) {
+    if (jobs.isEmpty()) {
+      throw new IllegalArgumentException("nothing to submit");
+    }
+    List<String> args = new ArrayList<>(2 + 2 * jobs.size());
+    args.add(acceptedBy);
+    args.add(Integer.toString(RECENT_KEPT));
+    for (Work job : jobs) {
+      args.add(job.id());
+      args.add(job.data());
+    }
     return guard(
             SUBMIT.run(
                 redis,
                 List.of(
-                    keys.job(id), keys.queue(), keys.stats(), keys.deadLetters(), keys.recent()),
-                List.of(id, data, acceptedBy, Integer.toString(RECENT_KEPT))),
+                    keys.queue(),
+                    keys.stats(),
+                    keys.deadLetters(),
+                    keys.recent(),
+                    keys.jobPrefix()),
+                args),
             "submit")
         .map(
-            r ->
-                new Submission(r.get(0).toInteger() == 1, JobStatus.fromWire(r.get(1).toString())));
+            r -> {
+              List<Submission> answers = new ArrayList<>(r.size());
+              for (int i = 0; i < r.size(); i++) {
+                String status = r.get(i).toString();
+                answers.add(
+                    status.equals("queued")
+                        ? new Submission(true, JobStatus.PENDING)
+                        : new Submission(false, JobStatus.fromWire(status)));
+              }
+              return answers;
+            });
   }
 
   /** The job with this id, if Redis has it (worked and failed jobs expire). */

@@ -237,6 +237,51 @@ class JobScriptsContractTest {
   }
 
   @Test
+  void oneSubmitCallAnswersEachJobInOrderAndQueuesTheSameDataOnce(TestRedis redis) {
+    JobQueue queue = queue(redis);
+    await(queue.submit("DEAD", "failed before", "api"));
+    ClaimedJob dead = take(queue, redis, "w1");
+    await(queue.submit("OLD", "already there", "api"));
+    await(
+        queue.fail(
+            dead, "w1", "boom", new RetryPolicy(1, Duration.ZERO, Duration.ofMinutes(1), 100, 2)));
+    assertEquals(List.of("DEAD"), redis.list(queue.keys().deadLetters()));
+    redis.call("DEL", queue.keys().stats());
+
+    List<JobQueue.Submission> answers =
+        await(
+            queue.submit(
+                List.of(
+                    new JobQueue.Work("A", "a"),
+                    new JobQueue.Work("OLD", "already there"),
+                    new JobQueue.Work("B", "b"),
+                    new JobQueue.Work("A", "a"),
+                    new JobQueue.Work("DEAD", "failed before")),
+                "api@batch"));
+
+    assertEquals(
+        List.of(
+            new JobQueue.Submission(true, JobStatus.PENDING),
+            new JobQueue.Submission(false, JobStatus.PENDING),
+            new JobQueue.Submission(true, JobStatus.PENDING),
+            new JobQueue.Submission(false, JobStatus.PENDING),
+            new JobQueue.Submission(true, JobStatus.PENDING)),
+        answers);
+    // first in, first out across and within calls; A only once; the failed job starts afresh
+    assertEquals("OLD", take(queue, redis, "w2").id());
+    assertEquals("A", take(queue, redis, "w2").id());
+    assertEquals("B", take(queue, redis, "w2").id());
+    assertEquals("DEAD", take(queue, redis, "w2").id());
+    assertEquals(0, redis.call("LLEN", queue.keys().queue()).toInteger());
+    assertEquals(List.of(), redis.list(queue.keys().deadLetters()));
+    assertEquals(
+        "api@batch", await(queue.find("A")).orElseThrow().field("accepted_by").orElseThrow());
+    assertEquals("3", redis.call("HGET", queue.keys().stats(), "accepted").toString());
+    assertEquals("2", redis.call("HGET", queue.keys().stats(), "deduplicated").toString());
+    assertEquals(List.of("DEAD", "B", "A"), redis.list(queue.keys().recent()).subList(0, 3));
+  }
+
+  @Test
   void aJobPostedAgainIsListedOnceAmongTheRecentOnesAtItsNewestPlace(TestRedis redis) {
     JobQueue queue = queue(redis);
     await(queue.submit("ID1", "one", "api"));
