@@ -16,8 +16,10 @@ export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}" QUARKUS_ANALY
 for tool in redis-server redis-benchmark haproxy wrk node npm python3 gnuplot curl; do
   command -v "$tool" >/dev/null || { echo "bench/run.sh: $tool not found" >&2; exit 1; }
 done
+# packaged again when a jar is missing or older than any source, so the figures are the code's
 for module in api worker sysmon; do
-  if [ ! -f "$root/$module/target/quarkus-app/quarkus-run.jar" ]; then
+  jar="$root/$module/target/quarkus-app/quarkus-run.jar"
+  if [ ! -f "$jar" ] || [ -n "$(find "$root/core/src/main" "$root/$module/src/main" -newer "$jar" -type f -print -quit)" ]; then
     echo "[run] packaging the services (./mvnw -B -q package -DskipTests)" >&2
     (cd "$root" && ./mvnw -B -q package -DskipTests)
     break
