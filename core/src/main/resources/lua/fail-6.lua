@@ -17,9 +17,16 @@
   ARGV[8] node name of the worker
 
   Returns 1 when the job will be retried, 2 when it is now failed, 0 when fenced (see complete-3).
+  Safe to repeat when an answer was lost (a timeout after Redis ran it): the failed attempt's lease
+  is kept as 'failed_lease', and a repeat with it answers the recorded outcome again, changing and
+  counting nothing (unless a later attempt has failed since, which replaced it).
 ]]
-if redis.call('HGET', KEYS[1], 'lease') ~= ARGV[2] or redis.call('HGET', KEYS[1], 'status') ~= 'working' then
-  if redis.call('HGET', KEYS[1], 'worker') ~= ARGV[8] then
+local job = redis.call('HMGET', KEYS[1], 'lease', 'status', 'worker', 'failed_lease')
+if job[4] == ARGV[2] then
+  return job[2] == 'failed' and 2 or 1
+end
+if job[1] ~= ARGV[2] or job[2] ~= 'working' then
+  if job[3] ~= ARGV[8] then
     redis.call('LREM', KEYS[2], 1, ARGV[1])
   end
   redis.call('HINCRBY', KEYS[3], 'fenced', 1)
@@ -29,6 +36,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('LREM', KEYS[2], 1, ARGV[1])
 redis.call('HDEL', KEYS[1], 'lease', 'worker')
+redis.call('HSET', KEYS[1], 'failed_lease', ARGV[2])
 local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts'))
 if attempts < tonumber(ARGV[4]) then
   local due = now + tonumber(ARGV[5])

@@ -353,6 +353,29 @@ class JobScriptsContractTest {
   }
 
   @Test
+  void aRepeatedFailCallAfterALostAnswerAnswersTheSameOutcomeAndChangesNothing(TestRedis redis) {
+    JobQueue queue = queue(redis);
+    await(queue.submit("ID1", "foo", "api"));
+    ClaimedJob first = take(queue, redis, "w1");
+    assertEquals(
+        JobQueue.FailOutcome.RETRY_SCHEDULED, await(queue.fail(first, "w1", "boom", NO_BACKOFF)));
+    // the same worker claims the retry before the repeat of the lost call arrives
+    ClaimedJob second = take(queue, redis, "w1");
+    assertEquals(
+        JobQueue.FailOutcome.RETRY_SCHEDULED, await(queue.fail(first, "w1", "boom", NO_BACKOFF)));
+    assertEquals(List.of("ID1"), redis.list(queue.keys().processing("w1")), "its claim stays");
+    assertEquals(JobStatus.WORKING, await(queue.find("ID1")).orElseThrow().status());
+
+    assertEquals(JobQueue.FailOutcome.FAILED, await(queue.fail(second, "w1", "boom", NO_BACKOFF)));
+    assertEquals(JobQueue.FailOutcome.FAILED, await(queue.fail(second, "w1", "boom", NO_BACKOFF)));
+    assertEquals(List.of("ID1"), redis.list(queue.keys().deadLetters()));
+    assertEquals(List.of(), redis.list(queue.keys().processing("w1")));
+    assertEquals("1", redis.call("HGET", queue.keys().stats(), "retried").toString());
+    assertEquals("1", redis.call("HGET", queue.keys().stats(), "failed").toString());
+    assertEquals(0, redis.call("HEXISTS", queue.keys().stats(), "fenced").toInteger());
+  }
+
+  @Test
   void aFailedAttemptIsRetriedThenFailedIntoTheDeadLetters(TestRedis redis) {
     JobQueue queue = queue(redis);
     await(queue.submit("ID1", "foo", "api"));
