@@ -6,6 +6,8 @@ import dev.conveyor.core.NodeNames;
 import dev.conveyor.core.RedisKeys;
 import dev.conveyor.core.StopSignals;
 import dev.conveyor.core.Submitter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.runtime.configuration.MemorySize;
@@ -37,10 +39,21 @@ public class QueueProducer {
       JobQueue queue,
       ApiConfig config,
       @Named("nodeName") String nodeName,
-      @ConfigProperty(name = "quarkus.http.limits.max-body-size") MemorySize maxBody) {
+      @ConfigProperty(name = "quarkus.http.limits.max-body-size") MemorySize maxBody,
+      MeterRegistry metrics) {
     int batch = config.submitBatch();
+    DistributionSummary batchSizes =
+        DistributionSummary.builder("conveyor.submit.batch.size")
+            .description("jobs per submit call to Redis (the group commit's batches)")
+            .register(metrics);
     return new Submitter(
-        queue, nodeName, config.submitInFlight(), batch, maxBody.asLongValue(), 16 * batch);
+        queue,
+        nodeName,
+        config.submitInFlight(),
+        batch,
+        maxBody.asLongValue(),
+        16 * batch,
+        batchSizes::record);
   }
 
   @Produces

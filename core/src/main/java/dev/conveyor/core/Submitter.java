@@ -5,6 +5,7 @@ import io.smallrye.mutiny.subscription.UniEmitter;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntConsumer;
 
 /**
  * Group commit for submissions: a submission goes to Redis at once when fewer than {@code
@@ -27,6 +28,7 @@ public final class Submitter {
   private final int maxBatch;
   private final long maxBatchChars;
   private final int maxWaiting;
+  private final IntConsumer batchSizes;
 
   private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
   private int inFlight; // guarded by this
@@ -39,6 +41,7 @@ public final class Submitter {
    * @param maxBatch jobs in one call (at least 1)
    * @param maxBatchChars characters of data in one call; a single larger job goes alone
    * @param maxWaiting submissions that may wait for a call before new ones are refused
+   * @param batchSizes told the number of jobs of each call as it is sent (a metric)
    */
   public Submitter(
       JobQueue queue,
@@ -46,7 +49,8 @@ public final class Submitter {
       int maxInFlight,
       int maxBatch,
       long maxBatchChars,
-      int maxWaiting) {
+      int maxWaiting,
+      IntConsumer batchSizes) {
     if (maxInFlight < 1 || maxBatch < 1 || maxBatchChars < 1 || maxWaiting < 0) {
       throw new IllegalArgumentException("Submitter limits must be positive");
     }
@@ -56,6 +60,7 @@ public final class Submitter {
     this.maxBatch = maxBatch;
     this.maxBatchChars = maxBatchChars;
     this.maxWaiting = maxWaiting;
+    this.batchSizes = batchSizes;
   }
 
   /** Queues the job unless the same data is already pending, working or worked. */
@@ -111,6 +116,7 @@ public final class Submitter {
     for (Waiting w : batch) {
       jobs.add(w.work());
     }
+    batchSizes.accept(batch.size());
     Uni<List<JobQueue.Submission>> call;
     try {
       call = queue.submit(jobs, acceptedBy);

@@ -58,8 +58,10 @@ class SubmitterTest {
   void submissionsThatWaitForACallGoTogetherInTheNextAndEachGetsItsOwnAnswer(
       @PrivateRedis TestRedis redis) throws Exception {
     JobQueue queue = queue(redis);
-    Submitter submitter = new Submitter(queue, "api@test", 1, 64, 1 << 20, 1000);
+    List<Integer> sizes = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Submitter submitter = new Submitter(queue, "api@test", 1, 64, 1 << 20, 1000, sizes::add);
     warm(submitter, redis);
+    sizes.clear();
 
     redis.call("CLIENT", "PAUSE", "300", "WRITE");
     List<CompletableFuture<JobQueue.Submission>> calls = new ArrayList<>();
@@ -76,6 +78,7 @@ class SubmitterTest {
     assertEquals(new JobQueue.Submission(false, JobStatus.PENDING), answer(calls.get(101)));
     // the first call alone (held by the pause), then 101 that waited: 64 + 37
     assertEquals(3, submitCalls(redis));
+    assertEquals(List.of(1, 64, 37), sizes);
     assertEquals(101, redis.call("LLEN", queue.keys().queue()).toInteger());
     assertEquals("data 42", redis.call("HGET", queue.keys().job("ID42"), "data").toString());
   }
@@ -83,7 +86,7 @@ class SubmitterTest {
   @Test
   void aBatchCarriesAtMostItsShareOfDataButAlwaysOneJob(@PrivateRedis TestRedis redis)
       throws Exception {
-    Submitter submitter = new Submitter(queue(redis), "api@test", 1, 64, 12, 1000);
+    Submitter submitter = new Submitter(queue(redis), "api@test", 1, 64, 12, 1000, size -> {});
     warm(submitter, redis);
 
     redis.call("CLIENT", "PAUSE", "300", "WRITE");
@@ -102,7 +105,7 @@ class SubmitterTest {
   @Test
   void beyondTheWaitingLimitASubmissionFailsAtOnceAndTheOthersAreServed(
       @PrivateRedis TestRedis redis) throws Exception {
-    Submitter submitter = new Submitter(queue(redis), "api@test", 1, 64, 1 << 20, 2);
+    Submitter submitter = new Submitter(queue(redis), "api@test", 1, 64, 1 << 20, 2, size -> {});
     warm(submitter, redis);
 
     redis.call("CLIENT", "PAUSE", "500", "WRITE");
@@ -127,7 +130,7 @@ class SubmitterTest {
   void whenACallFailsEachSubmissionInItFailsAndLaterCallsStillGo(@PrivateRedis TestRedis redis)
       throws Exception {
     JobQueue queue = queue(redis);
-    Submitter submitter = new Submitter(queue, "api@test", 1, 64, 1 << 20, 1000);
+    Submitter submitter = new Submitter(queue, "api@test", 1, 64, 1 << 20, 1000, size -> {});
     warm(submitter, redis);
 
     redis.server().stop();

@@ -89,6 +89,9 @@ class SeedWalkthroughIT {
         assertTrue(
             api.get("/q/metrics").body().contains("conveyor_jobs_accepted_total 1.0"),
             "the api counts what it accepted");
+        assertEquals(
+            1.0, api.metric("conveyor_submit_batch_size_count"), "one submit call to Redis");
+        assertEquals(1.0, api.metric("conveyor_submit_batch_size_sum"), "of one job");
         assertEquals(200, api.get("/q/openapi").statusCode());
         Awaitility.await()
             .atMost(Duration.ofSeconds(10))
