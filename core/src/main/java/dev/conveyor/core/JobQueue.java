@@ -52,6 +52,11 @@ public final class JobQueue {
     return keys;
   }
 
+  /** How long one Redis call may take before Redis counts as unavailable. */
+  public Duration timeout() {
+    return timeout;
+  }
+
   /** The outcome of a submission: whether it was queued now, and the job's status after it. */
   public record Submission(boolean queued, JobStatus status) {}
 
@@ -68,6 +73,11 @@ public final class JobQueue {
    * worked. One answer per job, in order; the same data twice in one call is queued once.
    */
   public Uni<List<Submission>> submit(List<Work> jobs, String acceptedBy) {
+    return submit(jobs, acceptedBy, timeout);
+  }
+
+  /** As {@link #submit(List, String)}, with a time limit of its own instead of the timeout. */
+  public Uni<List<Submission>> submit(List<Work> jobs, String acceptedBy, Duration limit) {
     if (jobs.isEmpty()) {
       throw new IllegalArgumentException("nothing to submit");
     }
@@ -88,6 +98,7 @@ public final class JobQueue {
                     keys.recent(),
                     keys.jobPrefix()),
                 args),
+            limit,
             "submit")
         .map(
             r -> {

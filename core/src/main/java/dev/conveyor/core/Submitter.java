@@ -2,6 +2,7 @@ package dev.conveyor.core;
 
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,8 +18,11 @@ import java.util.function.IntConsumer;
  *
  * <p>Each submission gets its own answer. When a call fails, every submission in it fails with the
  * call's {@link StorageUnavailableException}, as a call of its own would have; when more than
- * {@code maxWaiting} submissions wait, a new one fails at once instead of queueing in memory.
- * Thread-safe.
+ * {@code maxWaiting} submissions wait, a new one fails at once instead of queueing in memory. The
+ * queue's timeout bounds a submission's whole wait, not only its call: a call gets what is left of
+ * the time of the oldest submission in it, and a submission whose time ran out while it waited
+ * fails without being sent. So when Redis stops answering, no POST waits longer than REDIS_TIMEOUT
+ * for its 503. Thread-safe.
  */
 public final class Submitter {
 
@@ -33,7 +37,13 @@ public final class Submitter {
   private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
   private int inFlight; // guarded by this
 
-  private record Waiting(JobQueue.Work work, UniEmitter<? super JobQueue.Submission> answer) {}
+  private record Waiting(
+      JobQueue.Work work, UniEmitter<? super JobQueue.Submission> answer, long since) {}
+
+  /**
+   * A batch to send, the submissions whose time ran out while they waited, and the call's limit.
+   */
+  private record Next(List<Waiting> batch, List<Waiting> late, Duration limit) {}
 
   /**
    * @param acceptedBy the api's node name, recorded with each job
@@ -66,15 +76,15 @@ public final class Submitter {
   /** Queues the job unless the same data is already pending, working or worked. */
   public Uni<JobQueue.Submission> submit(String id, String data) {
     JobQueue.Work work = new JobQueue.Work(id, data);
-    return Uni.createFrom().emitter(answer -> offer(new Waiting(work, answer)));
+    return Uni.createFrom().emitter(answer -> offer(new Waiting(work, answer, System.nanoTime())));
   }
 
   private void offer(Waiting submission) {
-    List<Waiting> batch;
+    Next next;
     synchronized (this) {
       if (inFlight >= maxInFlight) {
         if (waiting.size() >= maxWaiting) {
-          batch = null;
+          next = null;
         } else {
           waiting.add(submission);
           return;
@@ -82,10 +92,10 @@ public final class Submitter {
       } else {
         inFlight++;
         waiting.add(submission);
-        batch = nextBatch();
+        next = nextBatch();
       }
     }
-    if (batch == null) {
+    if (next == null) {
       submission
           .answer()
           .fail(
@@ -93,25 +103,56 @@ public final class Submitter {
                   "Redis is not keeping up: " + maxWaiting + " submissions wait already", null));
       return;
     }
-    send(batch);
+    send(next);
   }
 
-  /** The oldest waiting submissions, within the batch limits. Holds the lock. */
-  private List<Waiting> nextBatch() {
+  /**
+   * The oldest waiting submissions, within the batch limits; those whose time ran out are set apart
+   * to fail. Holds the lock, and is called holding a call slot, which {@link #send(Next)} passes on
+   * when the batch is empty.
+   */
+  private Next nextBatch() {
+    long now = System.nanoTime();
+    long budget = queue.timeout().toNanos();
     List<Waiting> batch = new ArrayList<>(Math.min(waiting.size(), maxBatch));
+    List<Waiting> late = List.of();
     long chars = 0;
+    long oldest = now;
     while (!waiting.isEmpty() && batch.size() < maxBatch) {
-      long size = waiting.peek().work().data().length();
+      Waiting next = waiting.peek();
+      if (now - next.since() >= budget) {
+        if (late.isEmpty()) {
+          late = new ArrayList<>();
+        }
+        late.add(waiting.poll());
+        continue;
+      }
+      long size = next.work().data().length();
       if (!batch.isEmpty() && chars + size > maxBatchChars) {
         break;
       }
       batch.add(waiting.poll());
       chars += size;
+      oldest = Math.min(oldest, next.since());
     }
-    return batch;
+    return new Next(batch, late, Duration.ofNanos(budget - (now - oldest)));
   }
 
-  private void send(List<Waiting> batch) {
+  private void send(Next next) {
+    if (!next.late().isEmpty()) {
+      failAll(
+          next.late(),
+          new StorageUnavailableException(
+              "Redis did not take a submit within " + queue.timeout().toMillis() + " ms", null));
+    }
+    if (next.batch().isEmpty()) {
+      sendNext();
+      return;
+    }
+    send(next.batch(), next.limit());
+  }
+
+  private void send(List<Waiting> batch, Duration limit) {
     List<JobQueue.Work> jobs = new ArrayList<>(batch.size());
     for (Waiting w : batch) {
       jobs.add(w.work());
@@ -119,7 +160,7 @@ public final class Submitter {
     batchSizes.accept(batch.size());
     Uni<List<JobQueue.Submission>> call;
     try {
-      call = queue.submit(jobs, acceptedBy);
+      call = queue.submit(jobs, acceptedBy, limit);
     } catch (RuntimeException e) {
       call = Uni.createFrom().failure(e);
     }
@@ -152,14 +193,14 @@ public final class Submitter {
 
   /** A call is done: the submissions that waited for it go now, in one call. */
   private void sendNext() {
-    List<Waiting> batch;
+    Next next;
     synchronized (this) {
       if (waiting.isEmpty()) {
         inFlight--;
         return;
       }
-      batch = nextBatch();
+      next = nextBatch();
     }
-    send(batch);
+    send(next);
   }
 }

@@ -127,6 +127,28 @@ class SubmitterTest {
   }
 
   @Test
+  void noSubmissionWaitsLongerThanTheTimeoutInAllForItsAnswer(@PrivateRedis TestRedis redis)
+      throws Exception {
+    Duration timeout = Duration.ofMillis(400);
+    JobQueue queue = new JobQueue(redis.client(), new RedisKeys(redis.prefix()), timeout);
+    Submitter submitter = new Submitter(queue, "api@test", 1, 64, 1 << 20, 1000, size -> {});
+    warm(submitter, redis);
+
+    redis.call("CLIENT", "PAUSE", "3000", "WRITE"); // Redis stops answering writes
+    long start = System.nanoTime();
+    List<CompletableFuture<Throwable>> failures = new ArrayList<>();
+    for (int i = 0; i < 6; i++) { // the first is sent, the others wait behind it
+      failures.add(start(submitter.submit("P" + i, "paused " + i)).handle((ok, f) -> f));
+    }
+    for (CompletableFuture<Throwable> failure : failures) {
+      assertInstanceOf(StorageUnavailableException.class, failure.get(5, TimeUnit.SECONDS));
+    }
+    long tookMillis = Duration.ofNanos(System.nanoTime() - start).toMillis();
+    // one timeout for all of them; a call of their own after the first one's would take two
+    assertTrue(tookMillis < 700, "the waiting submissions failed after " + tookMillis + " ms");
+  }
+
+  @Test
   void whenACallFailsEachSubmissionInItFailsAndLaterCallsStillGo(@PrivateRedis TestRedis redis)
       throws Exception {
     JobQueue queue = queue(redis);
