@@ -13,8 +13,9 @@
           timeout): the jobs that call claimed are answered again, so none is left working
           under a lease nobody holds; '0' otherwise
 
-  Further ids move from the queue's tail to the processing list (LMOVE), as BLMOVE does, so a
-  claimed id is never only in memory. An id that is no pending job (expired, or a stray entry)
+  Further ids move from the queue's tail to the processing list, as BLMOVE does (one LRANGE,
+  LTRIM and LPUSH for all of them, in the order LMOVEs would give), so a claimed id is never only
+  in memory. An id that is no pending job (expired, or a stray entry)
   is dropped from the processing list and counted as skipped. At most ARGV[3] ids are looked at.
 
   Returns a flat array: id, data, attempts, lease for each claimed job; empty when none.
@@ -78,13 +79,23 @@ end
 if ARGV[4] ~= '' and take(ARGV[4], looked + 1) then
   looked = looked + 1
 end
-while looked < max do
-  local id = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
-  if not id then
-    break
+if looked < max then
+  -- the queue's oldest ids, as max - looked LMOVEs would move them, in three commands: the tail
+  -- (oldest last), trimmed off the queue, pushed oldest first onto the processing list
+  local ids = redis.call('LRANGE', KEYS[1], looked - max, -1)
+  local count = #ids
+  if count > 0 then
+    redis.call('LTRIM', KEYS[1], 0, -count - 1)
+    local oldestFirst = {}
+    for i = count, 1, -1 do
+      oldestFirst[#oldestFirst + 1] = ids[i]
+    end
+    redis.call('LPUSH', KEYS[2], unpack(oldestFirst))
+    for i = 1, count do
+      looked = looked + 1
+      take(oldestFirst[i], looked)
+    end
   end
-  looked = looked + 1
-  take(id, looked)
 end
 if skipped > 0 then
   redis.call('HINCRBY', KEYS[3], 'skipped', skipped)

@@ -6,13 +6,15 @@ import io.vertx.mutiny.redis.client.Redis;
 import io.vertx.mutiny.redis.client.RedisConnection;
 import io.vertx.mutiny.redis.client.Request;
 import io.vertx.mutiny.redis.client.Response;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The queue protocol over Redis: one method per job transition, each one Lua script, plus the
@@ -158,9 +160,23 @@ public final class JobQueue {
     return claim(Optional.of(id), node, 1, lease, false).map(jobs -> jobs.stream().findFirst());
   }
 
-  /** A lease prefix unique to one claim call (and its repeats). */
+  /** 128 random bits drawn once per process: with a counter, every lease prefix is unique. */
+  private static final String PROCESS_TAG = newProcessTag();
+
+  private static final AtomicLong CLAIM_CALLS = new AtomicLong();
+
+  private static String newProcessTag() {
+    byte[] bits = new byte[16];
+    new SecureRandom().nextBytes(bits);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(bits);
+  }
+
+  /**
+   * A lease prefix unique to one claim call (and its repeats): this process' random tag and a
+   * counter, so a claim costs no random draw.
+   */
   public static String newLeasePrefix() {
-    return UUID.randomUUID().toString();
+    return PROCESS_TAG + "." + Long.toString(CLAIM_CALLS.incrementAndGet(), 36);
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.conveyor.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -143,6 +144,8 @@ class JobScriptsContractTest {
     assertEquals(
         List.of(), await(queue.claim(Optional.empty(), "w2", 3, JobQueue.newLeasePrefix(), false)));
     assertEquals(0, redis.call("LLEN", queue.keys().queue()).toInteger());
+    assertNotEquals(
+        first.getFirst().lease(), rest.getFirst().lease(), "each call's leases are its own");
   }
 
   @Test
