@@ -1,26 +1,104 @@
 package dev.conveyor.core;
 
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.subscription.Cancellable;
 import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.LockSupport;
+import org.jboss.logging.Logger;
 
 /**
  * Bounds a Redis call in time and names its failure: whatever goes wrong (refused, reset, no answer
  * within the limit) becomes a {@link StorageUnavailableException}, so no caller hangs.
+ *
+ * <p>The limits are kept by one watchdog thread per process that looks at the calls in flight every
+ * {@link #TICK} (so a call fails at most one tick after its limit). A call costs one set insertion
+ * and removal, where a scheduled timer per call (Mutiny's {@code ifNoItem().after()}) took a lock,
+ * a timer-queue insertion and often a wakeup of the scheduler's thread.
  */
 final class Guard {
 
+  private static final Logger LOG = Logger.getLogger(Guard.class);
+
+  /** How often the watchdog looks for calls past their limit. */
+  static final Duration TICK = Duration.ofMillis(10);
+
+  private static final Set<Pending> PENDING = ConcurrentHashMap.newKeySet();
+
+  private static volatile Thread watchdog;
+
   private Guard() {}
 
+  /** A call in flight: when it must have answered, and how it fails if it has not. */
+  private record Pending(long deadline, Runnable expire) {}
+
   static <T> Uni<T> timed(Uni<T> call, Duration limit, String what) {
-    return call.ifNoItem()
-        .after(limit)
-        .failWith(
-            () ->
-                new StorageUnavailableException(
-                    "Redis did not answer " + what + " within " + limit.toMillis() + " ms", null))
-        .onFailure(f -> !(f instanceof StorageUnavailableException))
-        .transform(
-            f ->
-                new StorageUnavailableException("Redis failed " + what + ": " + f.getMessage(), f));
+    return Uni.createFrom()
+        .emitter(
+            emitter -> {
+              Pending pending =
+                  new Pending(
+                      System.nanoTime() + limit.toNanos(),
+                      () ->
+                          emitter.fail(
+                              new StorageUnavailableException(
+                                  "Redis did not answer "
+                                      + what
+                                      + " within "
+                                      + limit.toMillis()
+                                      + " ms",
+                                  null)));
+              PENDING.add(pending);
+              startWatchdog();
+              Cancellable upstream =
+                  call.subscribe()
+                      .with(
+                          item -> {
+                            PENDING.remove(pending);
+                            emitter.complete(item);
+                          },
+                          failure -> {
+                            PENDING.remove(pending);
+                            emitter.fail(
+                                failure instanceof StorageUnavailableException
+                                    ? failure
+                                    : new StorageUnavailableException(
+                                        "Redis failed " + what + ": " + failure.getMessage(),
+                                        failure));
+                          });
+              // timed out or cancelled: the call is given up, as Mutiny's own timeout does
+              emitter.onTermination(
+                  () -> {
+                    PENDING.remove(pending);
+                    upstream.cancel();
+                  });
+            });
+  }
+
+  private static void startWatchdog() {
+    if (watchdog == null) {
+      synchronized (Guard.class) {
+        if (watchdog == null) {
+          watchdog = Thread.ofPlatform().name("redis-deadlines").daemon().start(Guard::watch);
+        }
+      }
+    }
+  }
+
+  private static void watch() {
+    while (true) {
+      LockSupport.parkNanos(TICK.toNanos());
+      long now = System.nanoTime();
+      for (Pending pending : PENDING) {
+        if (now - pending.deadline() >= 0 && PENDING.remove(pending)) {
+          try {
+            pending.expire().run();
+          } catch (RuntimeException e) {
+            LOG.warn("a timed-out Redis call's failure handler threw; the watchdog goes on", e);
+          }
+        }
+      }
+    }
   }
 }

@@ -39,7 +39,7 @@ final class Completer {
     this.queue = queue;
     this.settings = settings;
     this.storage = storage;
-    this.writer = Thread.ofPlatform().name("completer").daemon().unstarted(this::write);
+    this.writer = Thread.ofVirtual().name("completer").unstarted(this::write);
   }
 
   void start() {

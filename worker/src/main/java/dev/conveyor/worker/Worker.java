@@ -120,7 +120,7 @@ public final class Worker {
     running = true;
     housekeeper = Thread.ofPlatform().name("housekeeper").daemon().start(this::housekeep);
     claimer = new Claimer(this, queue, claimClient, settings, handler, json, storage, recovered);
-    claimerThread = Thread.ofPlatform().name("claimer").start(claimer);
+    claimerThread = Thread.ofVirtual().name("claimer").start(claimer);
     LOG.infof(
         "worker %s started: %d handler slot(s), result TTL %s",
         settings.node(), settings.concurrency(), settings.resultTtl());
