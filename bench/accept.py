@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Accept (issue 7, item 1): wrk POSTs unique data through HAProxy to 2 api instances (50
-connections), and, in the same run, through the same HAProxy to a static backend (an HAProxy
-frontend answering a canned 200 of the API's size): the ceiling of the balancer on this machine.
-Both get a warm-up pass first (the apis' a longer one: WARMUP s, until their C2 compiler threads
+connections), and, in the same run, through the same HAProxy to a static backend: nginx answering
+a canned 200 of the API's size, the ceiling of the balancer in front of a real server on this
+machine. A third path is for reference: the same HAProxy answering the canned 200 itself (an
+HAProxy frontend as its own origin, no second process), the balancer's own limit.
+All get a warm-up pass first (the apis' a longer one: WARMUP s, until their C2 compiler threads
 are done; at 10 s they still used 12 µs of CPU per request); then RUNS alternating measured passes. Redis is real (AOF, fsync
 every second) and no worker runs, so every accepted job stays queued.
 
@@ -28,7 +30,37 @@ CANNED = ('{"accepted_by":"static@bench","callback":"0123456789ABCDEF0123456789A
           '"data":"accept 1 1","status":"accepted"}')
 
 
-def haproxy_config(lb_port, static_port, origin_port, api_ports):
+def nginx_config(work, port):
+    """nginx as the static backend: the canned answer for any method (its static file handler
+    refuses POST), keep-alive kept open, no access log, one worker per core."""
+    canned = CANNED.replace("'", "\\'")
+    return f"""daemon off;
+worker_processes auto;
+pid {work}/nginx.pid;
+error_log stderr error;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {work}/nginx-body;
+    proxy_temp_path {work}/nginx-proxy;
+    fastcgi_temp_path {work}/nginx-fastcgi;
+    uwsgi_temp_path {work}/nginx-uwsgi;
+    scgi_temp_path {work}/nginx-scgi;
+    keepalive_requests 1000000;
+    keepalive_timeout 60s;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            default_type application/json;
+            add_header Location /api/v1/work/0123456789ABCDEF0123456789ABCDEF;
+            return 200 '{canned}';
+        }}
+    }}
+}}
+"""
+
+
+def haproxy_config(lb_port, static_port, nginx_port, self_port, origin_port, api_ports):
     with open(os.path.join(bench.ROOT, "haproxy", "local.cfg.in")) as f:
         template = f.read()
     servers = "".join(f"    server api-{n} 127.0.0.1:{p} check\n" for n, p in enumerate(api_ports, 1))
@@ -37,13 +69,22 @@ def haproxy_config(lb_port, static_port, origin_port, api_ports):
               .replace("@SERVERS@\n", servers))
     canned = CANNED.replace('"', '\\"')
     return config + f"""
-# the ceiling: the same frontend settings in front of a backend that answers at once
+# the ceiling: the same frontend settings in front of a static backend (nginx)
 frontend static
     bind 127.0.0.1:{static_port}
     option http-buffer-request
     default_backend static
 
 backend static
+    server nginx 127.0.0.1:{nginx_port}
+
+# for reference: the same again with HAProxy itself as the origin (no second process)
+frontend self
+    bind 127.0.0.1:{self_port}
+    option http-buffer-request
+    default_backend self
+
+backend self
     server origin 127.0.0.1:{origin_port}
 
 frontend origin
@@ -63,7 +104,7 @@ def wrk(port, seconds, tag):
 
 
 def main():
-    for tool in ("redis-server", "haproxy", "wrk"):
+    for tool in ("redis-server", "haproxy", "wrk", "nginx"):
         if not shutil.which(tool):
             raise SystemExit(f"{tool} not found (apt-get install {tool})")
     with bench.Stack(NAME) as stack:
@@ -72,25 +113,36 @@ def main():
         apis = [stack.service("api", f"api-{n}@bench", http_port=p) for n, p in enumerate(api_ports, 1)]
         for p, proc in zip(api_ports, apis):
             bench.wait_ready(p, proc)
-        lb, static, origin = bench.free_port(), bench.free_port(), bench.free_port()
+        lb, static, nginx_port, own, origin = (bench.free_port() for _ in range(5))
+        ncfg = os.path.join(stack.work, "nginx.conf")
+        with open(ncfg, "w") as f:
+            f.write(nginx_config(stack.work, nginx_port))
+        nginx = stack.process(["nginx", "-e", "stderr", "-p", stack.work, "-c", ncfg],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cfg = os.path.join(stack.work, "haproxy.cfg")
         with open(cfg, "w") as f:
-            f.write(haproxy_config(lb, static, origin, api_ports))
+            f.write(haproxy_config(lb, static, nginx_port, own, origin, api_ports))
         subprocess.run(["haproxy", "-c", "-q", "-f", cfg], check=True)
         haproxy = stack.process(["haproxy", "-db", "-f", cfg], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
-        parts = {"haproxy": [haproxy.pid], "apis": [a.pid for a in apis], "redis": [stack.redis_pid()]}
-        bench.wait_until(lambda: subprocess.run(
-            ["curl", "-fs", "-o", "/dev/null", "-XPOST", "-d", '{"data":"ready?"}',
-             f"http://127.0.0.1:{lb}/api/v1/work"]).returncode == 0, 30, "haproxy")
+        for port, what in ((lb, "haproxy → apis"), (static, "haproxy → nginx")):
+            bench.wait_until(lambda: subprocess.run(
+                ["curl", "-fs", "-o", "/dev/null", "-XPOST", "-d", '{"data":"ready?"}',
+                 f"http://127.0.0.1:{port}/api/v1/work"]).returncode == 0, 30, what)
         time.sleep(1.5)  # both apis seen UP by the health checks
+        # nginx' workers are its master's children: their CPU is read from each pid
+        nginx_pids = [nginx.pid] + [int(c) for c in open(f"/proc/{nginx.pid}/task/{nginx.pid}/children")
+                                    .read().split()]
+        parts = {"haproxy": [haproxy.pid], "apis": [a.pid for a in apis], "redis": [stack.redis_pid()],
+                 "nginx": nginx_pids}
         stamp = str(int(time.time()))
-        bench.log(NAME, f"warm-up: {WARMUP} s through the apis, {DURATION} s through the static backend")
+        bench.log(NAME, f"warm-up: {WARMUP} s through the apis, {DURATION} s through each static path")
         wrk(lb, WARMUP, f"warm {stamp}")
         wrk(static, DURATION, f"warm {stamp}")
-        runs = {"conveyor": [], "static": []}
+        wrk(own, DURATION, f"warm {stamp}")
+        runs = {"conveyor": [], "static": [], "haproxy_alone": []}
         for run in range(1, RUNS + 1):
-            for system, port in (("static", static), ("conveyor", lb)):
+            for system, port in (("static", static), ("haproxy_alone", own), ("conveyor", lb)):
                 before = {k: sum(bench.cpu_ticks(p) for p in pids) for k, pids in parts.items()}
                 result = wrk(port, DURATION, f"{stamp} {run}")
                 # CPU per request of each part, in µs (ticks are 10 ms)
@@ -116,16 +168,20 @@ def main():
                                    for k in parts},
         }
     results["ratio_to_ceiling"] = results["conveyor"]["per_s"]["median"] / results["static"]["per_s"]["median"]
+    results["ratio_to_haproxy_alone"] = (results["conveyor"]["per_s"]["median"]
+                                         / results["haproxy_alone"]["per_s"]["median"])
     bench.write_result(NAME, results)
     print(f"| accept, wrk -t2 -c{CONNECTIONS}, {DURATION} s passes | req/s | p50 ms | p99 ms |")
     print("|---|---|---|---|")
-    for system, label in (("conveyor", "HAProxy → 2 apis → Redis"), ("static", "HAProxy → static backend")):
+    for system, label in (("conveyor", "HAProxy → 2 apis → Redis"), ("static", "HAProxy → static backend (nginx)"),
+                          ("haproxy_alone", "HAProxy answering itself (reference)")):
         s = results[system]
         print(f"| {label} | {bench.fmt(s['per_s'])} | {bench.fmt(s['p50_ms'], 2)} | {bench.fmt(s['p99_ms'], 1)} |")
-    for system in ("conveyor", "static"):
+    for system in ("conveyor", "static", "haproxy_alone"):
         cpu = results[system]["cpu_us_per_request"]
         print(f"\nCPU per request, {system}: " + ", ".join(f"{k} {v:.1f} µs" for k, v in cpu.items()), end="")
-    print(f"\nratio to the ceiling: {results['ratio_to_ceiling']:.2f}; "
+    print(f"\nratio to the ceiling: {results['ratio_to_ceiling']:.2f} "
+          f"(to HAProxy answering itself: {results['ratio_to_haproxy_alone']:.2f}); "
           f"{accepted:,} measured POSTs, {queued:,} jobs queued in all (warm-up included); "
           f"non-2xx {results['conveyor']['non_2xx']}")
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Draws the throughput sweeps from bench/results/*.json as PNGs in docs/images/ with gnuplot:
 bench-drain.png (jobs/s per configuration, beside BullMQ and the script bound), bench-accept.png
-(requests/s through HAProxy: the apis beside the static ceiling) and bench-growth.png (drain time
+(requests/s through HAProxy: the apis beside the static ceiling, and HAProxy answering itself) and bench-growth.png (drain time
 and memory against the number of queued jobs). usage: bench/plot.py [results dir] [images dir]"""
 import json
 import os
@@ -66,8 +66,12 @@ def main():
     accept = load("accept")
     if accept:
         c, s = accept["conveyor"]["per_s"], accept["static"]["per_s"]
-        bars([("HAProxy -> 2 apis -> Redis", c["median"], c["min"], c["max"], 0x2E86AB),
-              ("HAProxy -> static backend", s["median"], s["min"], s["max"], 0x999999)],
+        rows = [("HAProxy -> 2 apis -> Redis", c["median"], c["min"], c["max"], 0x2E86AB),
+                ("HAProxy -> static backend (nginx)", s["median"], s["min"], s["max"], 0x999999)]
+        if "haproxy_alone" in accept:
+            h = accept["haproxy_alone"]["per_s"]
+            rows.append(("HAProxy answering itself", h["median"], h["min"], h["max"], 0xCCCCCC))
+        bars(rows,
              f"Accept: wrk, {accept['connections']} connections (median of {accept['runs']}, min-max)",
              "requests/s", os.path.join(IMAGES, "bench-accept.png"))
     growth = load("growth")
