@@ -22,7 +22,16 @@
 ]]
 local max = tonumber(ARGV[3])
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- numbers are handed to Redis as text: each number argument would cost a printf in Redis
+local now = tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+-- 1..64 as text, for the leases' n and the attempts, without a number conversion per job
+local SMALL = {'1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14', '15', '16',
+  '17', '18', '19', '20', '21', '22', '23', '24', '25', '26', '27', '28', '29', '30', '31', '32',
+  '33', '34', '35', '36', '37', '38', '39', '40', '41', '42', '43', '44', '45', '46', '47', '48',
+  '49', '50', '51', '52', '53', '54', '55', '56', '57', '58', '59', '60', '61', '62', '63', '64'}
+local function text(n)
+  return SMALL[n] or tostring(n)
+end
 local out = {}
 local looked = 0
 local skipped = 0
@@ -58,14 +67,14 @@ local function take(id, n)
     return false -- already answered above
   end
   if job[1] ~= 'pending' then
-    redis.call('LREM', KEYS[2], 1, id)
+    redis.call('LREM', KEYS[2], '1', id)
     skipped = skipped + 1
     return true
   end
   local attempts = (tonumber(job[3]) or 0) + 1
-  local lease = prefix .. n
+  local lease = prefix .. text(n)
   redis.call('HSET', key, 'status', 'working', 'worker', ARGV[1], 'lease', lease, 'started_at', now,
-    'attempts', attempts)
+    'attempts', text(attempts))
   if job[4] then
     redis.call('HDEL', key, 'retry_at')
   end

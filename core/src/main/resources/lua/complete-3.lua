@@ -18,7 +18,8 @@
   status and TTL are written in this one step.
 ]]
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- as text: a number argument would cost a printf in Redis for each job
+local now = tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
 local out = {}
 local worked = 0
 local fenced = 0
@@ -32,7 +33,7 @@ for i = 3, #ARGV, 3 do
   elseif owner[1] ~= lease or owner[2] ~= 'working' then
     -- our entry was normally taken by the recovery; never remove the entry of a newer claim of ours
     if owner[3] ~= ARGV[1] then
-      redis.call('LREM', KEYS[1], -1, id)
+      redis.call('LREM', KEYS[1], '-1', id)
     end
     fenced = fenced + 1
     out[#out + 1] = 0
@@ -41,7 +42,7 @@ for i = 3, #ARGV, 3 do
     -- the lease stays, so a repeat of this call (its answer lost) knows the result is recorded
     redis.call('HDEL', key, 'data', 'worker')
     redis.call('PEXPIRE', key, ARGV[2])
-    redis.call('LREM', KEYS[1], -1, id)
+    redis.call('LREM', KEYS[1], '-1', id)
     worked = worked + 1
     out[#out + 1] = 1
   end
