@@ -20,7 +20,8 @@
   queued again. The same data twice in one call is queued once: the second finds it pending.
 ]]
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- as text: a number argument would cost a printf in Redis for each job
+local now = tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
 local answers = {}
 local queued = {}
 local deduplicated = 0
@@ -34,11 +35,11 @@ for i = 3, #ARGV - 1, 2 do
   else
     if status then
       -- a failed job asked for again leaves the dead letters and starts afresh
-      redis.call('LREM', KEYS[3], 0, id)
+      redis.call('LREM', KEYS[3], '0', id)
       redis.call('DEL', key)
     end
     redis.call('HSET', key, 'status', 'pending', 'data', ARGV[i + 1], 'accepted_by', ARGV[1],
-      'accepted_at', now, 'attempts', 0)
+      'accepted_at', now, 'attempts', '0')
     queued[#queued + 1] = id
     answers[#answers + 1] = 'queued'
   end
@@ -46,7 +47,7 @@ end
 if #queued > 0 then
   redis.call('LPUSH', KEYS[1], unpack(queued))
   redis.call('LPUSH', KEYS[4], unpack(queued))
-  redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[2]) - 1)
+  redis.call('LTRIM', KEYS[4], '0', tostring(tonumber(ARGV[2]) - 1))
   redis.call('HINCRBY', KEYS[2], 'accepted', #queued)
 end
 if deduplicated > 0 then
