@@ -21,9 +21,10 @@ import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
- * A worker's claiming and working. One claimer thread fills the free handler slots
- * (WORKER_CONCURRENCY): with jobs waiting, one {@code claim-4} call claims as many as there are
- * free slots; with none, it waits on a connection of its own in a blocking pop (BLMOVE, short
+ * A worker's claiming and working. One claimer (a virtual thread, as are the completer and the
+ * handlers, so that handing work between them rarely switches OS threads) fills the free handler
+ * slots (WORKER_CONCURRENCY): with jobs waiting, one {@code claim-4} call claims as many as there
+ * are free slots; with none, it waits on a connection of its own in a blocking pop (BLMOVE, short
  * timeout, so a stop is prompt) and claims what it took. Each claimed job runs its handler on a
  * virtual thread of its own. A slot is free again when the handler returns, so the next claim does
  * not wait for the previous results' round trip; the result then waits for the {@link Completer} to

@@ -14,10 +14,10 @@ import org.jboss.logging.Logger;
 
 /**
  * Records finished jobs' results in batches (group commit). A handler hands its result over and is
- * told on this writer's thread when Redis has it; one writer thread sends whatever is waiting as
- * one {@code complete-3} call, and the results that arrive during that call go in the next one. So
- * an idle worker records a result at once, and a busy one records many per round trip. A result
- * stays in the worker's processing list, and so recoverable, until its call returned.
+ * told on this writer's thread when Redis has it; one writer (a virtual thread) sends whatever is
+ * waiting as one {@code complete-3} call, and the results that arrive during that call go in the
+ * next one. So an idle worker records a result at once, and a busy one records many per round trip.
+ * A result stays in the worker's processing list, and so recoverable, until its call returned.
  */
 final class Completer {
 
