@@ -3,7 +3,7 @@
 # accept, drain (beside BullMQ and the script bound), pickup, recovery, footprint, growth. Results
 # as JSON in bench/results/, a Markdown summary in bench/results/summary.md, plots in docs/images/
 # (--quick: all of it in bench/results/quick/, so a smoke run never overwrites the quoted figures).
-#   bench/run.sh            the full run (about 16 min on 2 cores): the figures in docs/benchmarks.md
+#   bench/run.sh            the full run (about 17 min on 2 cores): the figures in docs/benchmarks.md
 #   bench/run.sh --quick    small sizes, under 3 min: a smoke test (CI runs it; no thresholds)
 # Needs: the packaged jars (built here when missing), redis-server, redis-benchmark, haproxy, wrk,
 # node and npm (BullMQ), python3, gnuplot. Stops what it started, nothing else.
