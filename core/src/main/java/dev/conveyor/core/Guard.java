@@ -76,6 +76,11 @@ final class Guard {
             });
   }
 
+  /** How many calls are in flight under a limit (for tests: none may be left behind). */
+  static int inFlight() {
+    return PENDING.size();
+  }
+
   private static void startWatchdog() {
     if (watchdog == null) {
       synchronized (Guard.class) {
