@@ -5,6 +5,7 @@ import io.smallrye.mutiny.subscription.Cancellable;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import org.jboss.logging.Logger;
 
@@ -15,7 +16,9 @@ import org.jboss.logging.Logger;
  * <p>The limits are kept by one watchdog thread per process that looks at the calls in flight every
  * {@link #TICK} (so a call fails at most one tick after its limit). A call costs one set insertion
  * and removal, where a scheduled timer per call (Mutiny's {@code ifNoItem().after()}) took a lock,
- * a timer-queue insertion and often a wakeup of the scheduler's thread.
+ * a timer-queue insertion and often a wakeup of the scheduler's thread. A call that runs out of
+ * time fails on the watchdog's thread: what follows a failure must not block, or it delays the
+ * other calls' limits.
  */
 final class Guard {
 
@@ -37,21 +40,25 @@ final class Guard {
     return Uni.createFrom()
         .emitter(
             emitter -> {
+              AtomicReference<Cancellable> upstream = new AtomicReference<>();
               Pending pending =
                   new Pending(
                       System.nanoTime() + limit.toNanos(),
-                      () ->
-                          emitter.fail(
-                              new StorageUnavailableException(
-                                  "Redis did not answer "
-                                      + what
-                                      + " within "
-                                      + limit.toMillis()
-                                      + " ms",
-                                  null)));
+                      () -> {
+                        // give the call up first, so whoever sees the failure sees it given up
+                        cancel(upstream);
+                        emitter.fail(
+                            new StorageUnavailableException(
+                                "Redis did not answer "
+                                    + what
+                                    + " within "
+                                    + limit.toMillis()
+                                    + " ms",
+                                null));
+                      });
               PENDING.add(pending);
               startWatchdog();
-              Cancellable upstream =
+              upstream.set(
                   call.subscribe()
                       .with(
                           item -> {
@@ -66,14 +73,21 @@ final class Guard {
                                     : new StorageUnavailableException(
                                         "Redis failed " + what + ": " + failure.getMessage(),
                                         failure));
-                          });
-              // timed out or cancelled: the call is given up, as Mutiny's own timeout does
+                          }));
+              // the caller gave up (or the call ended): stop watching it, and give it up too
               emitter.onTermination(
                   () -> {
                     PENDING.remove(pending);
-                    upstream.cancel();
+                    cancel(upstream);
                   });
             });
+  }
+
+  private static void cancel(AtomicReference<Cancellable> upstream) {
+    Cancellable subscription = upstream.get();
+    if (subscription != null) {
+      subscription.cancel();
+    }
   }
 
   /** How many calls are in flight under a limit (for tests: none may be left behind). */
