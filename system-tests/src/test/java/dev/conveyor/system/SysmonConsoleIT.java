@@ -103,6 +103,12 @@ class SysmonConsoleIT {
               return true;
             });
         wait.until(d -> d.findElement(By.id("notice")).getText().contains("Actions are disabled"));
+        // the next report (about every second) redraws the page but keeps the action's notice
+        String updated = browser.findElement(By.id("updated")).getText();
+        wait.until(d -> !d.findElement(By.id("updated")).getText().equals(updated));
+        assertTrue(
+            browser.findElement(By.id("notice")).getText().contains("Actions are disabled"),
+            "a report keeps the notice of the action before it");
         assertEquals(
             403,
             Endpoint.at(sysmon.port())
