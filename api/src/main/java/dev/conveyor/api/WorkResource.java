@@ -2,6 +2,7 @@ package dev.conveyor.api;
 
 import dev.conveyor.core.CallbackId;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpServerResponse;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -30,24 +31,27 @@ public class WorkResource {
     this.work = work;
   }
 
+  /**
+   * The answer is the entity itself and the Location goes straight on the Vert.x response: Quarkus
+   * REST then picks the JSON writer at build time. Built as a JAX-RS {@code Response}, the same
+   * answer cost 4.5 µs more of API CPU per POST (31 instead of 26 µs, bench/accept.py).
+   */
   @POST
   @Consumes(MediaType.WILDCARD)
-  public Uni<Response> accept(byte[] body) {
+  public Uni<WorkService.Accepted> accept(byte[] body, HttpServerResponse response) {
     return work.accept(body)
-        .map(
+        .invoke(
             accepted ->
                 // a relative Location, as the contract says; JAX-RS would make location() absolute
-                Response.ok(accepted)
-                    .header(HttpHeaders.LOCATION, "/api/v1/work/" + accepted.callback())
-                    .build());
+                response.putHeader(HttpHeaders.LOCATION, "/api/v1/work/" + accepted.callback()));
   }
 
   /** The seed ignored whatever followed {@code /work/} on a POST. */
   @POST
   @Path("{suffix: .+}")
   @Consumes(MediaType.WILDCARD)
-  public Uni<Response> acceptWithSuffix(byte[] body) {
-    return accept(body);
+  public Uni<WorkService.Accepted> acceptWithSuffix(byte[] body, HttpServerResponse response) {
+    return accept(body, response);
   }
 
   @GET
