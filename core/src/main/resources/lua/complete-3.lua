@@ -48,9 +48,9 @@ for i = 3, #ARGV, 3 do
   end
 end
 if worked > 0 then
-  redis.call('HINCRBY', KEYS[2], 'worked', worked)
+  redis.call('HINCRBY', KEYS[2], 'worked', tostring(worked))
 end
 if fenced > 0 then
-  redis.call('HINCRBY', KEYS[2], 'fenced', fenced)
+  redis.call('HINCRBY', KEYS[2], 'fenced', tostring(fenced))
 end
 return out

@@ -48,9 +48,9 @@ if #queued > 0 then
   redis.call('LPUSH', KEYS[1], unpack(queued))
   redis.call('LPUSH', KEYS[4], unpack(queued))
   redis.call('LTRIM', KEYS[4], '0', tostring(tonumber(ARGV[2]) - 1))
-  redis.call('HINCRBY', KEYS[2], 'accepted', #queued)
+  redis.call('HINCRBY', KEYS[2], 'accepted', tostring(#queued))
 end
 if deduplicated > 0 then
-  redis.call('HINCRBY', KEYS[2], 'deduplicated', deduplicated)
+  redis.call('HINCRBY', KEYS[2], 'deduplicated', tostring(deduplicated))
 end
 return answers
