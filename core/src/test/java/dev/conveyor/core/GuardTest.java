@@ -41,8 +41,7 @@ class GuardTest {
   @Test
   void aCallWithNoAnswerFailsSoonAfterItsLimitAndIsCancelled() {
     AtomicBoolean cancelled = new AtomicBoolean();
-    Uni<String> silent =
-        Uni.createFrom().<String>nothing().onCancellation().invoke(() -> cancelled.set(true));
+    Uni<String> silent = neverAnswering(cancelled);
     long started = System.nanoTime();
     StorageUnavailableException e =
         assertThrows(
@@ -80,13 +79,17 @@ class GuardTest {
   @Test
   void aCallerThatGivesUpCancelsTheCallAndStopsWatchingIt() {
     AtomicBoolean cancelled = new AtomicBoolean();
-    Uni<String> silent =
-        Uni.createFrom().<String>nothing().onCancellation().invoke(() -> cancelled.set(true));
+    Uni<String> silent = neverAnswering(cancelled);
     Cancellable subscription =
         Guard.timed(silent, Duration.ofMinutes(1), "read").subscribe().with(item -> {}, f -> {});
     assertTrue(Guard.inFlight() >= 1, "watched while in flight");
     subscription.cancel();
     assertTrue(cancelled.get());
     assertTrue(Guard.inFlight() <= before, "nothing left watched");
+  }
+
+  /** A call that never answers, and records whether it was cancelled. */
+  private static Uni<String> neverAnswering(AtomicBoolean cancelled) {
+    return Uni.createFrom().<String>nothing().onCancellation().invoke(() -> cancelled.set(true));
   }
 }
