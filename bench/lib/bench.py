@@ -154,9 +154,23 @@ def submit_commands(sha, prefix, queue_key, jobs, per_call=100):
     return commands
 
 
+LUA_DIR = os.path.join(ROOT, "core", "src", "main", "resources", "lua")
+LUA_INCLUDE = "--@include "
+
+
 def lua(name):
-    with open(os.path.join(ROOT, "core", "src", "main", "resources", "lua", name)) as f:
-        return f.read()
+    """A script as Conveyor's LuaScript loads it: each '--@include <name>' line replaced by
+    lua/includes/<name>.lua."""
+    with open(os.path.join(LUA_DIR, name)) as f:
+        lines = f.read().split("\n")
+    text = []
+    for line in lines:
+        if line.startswith(LUA_INCLUDE):
+            with open(os.path.join(LUA_DIR, "includes", line[len(LUA_INCLUDE):].strip() + ".lua")) as f:
+                text.append(f.read())
+        else:
+            text.append(line + "\n")
+    return "".join(text)
 
 
 class Stack:

@@ -20,10 +20,10 @@
 
   Returns a flat array: id, data, attempts, lease for each claimed job; empty when none.
 ]]
+--@include now_ms
 local max = tonumber(ARGV[3])
-local t = redis.call('TIME')
 -- numbers are handed to Redis as text: each number argument would cost a printf in Redis
-local now = tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+local now = tostring(now_ms())
 -- 1..64 as text, for the leases' n and the attempts, without a number conversion per job
 local SMALL = {'1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14', '15', '16',
   '17', '18', '19', '20', '21', '22', '23', '24', '25', '26', '27', '28', '29', '30', '31', '32',

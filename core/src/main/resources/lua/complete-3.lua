@@ -17,9 +17,9 @@
   and is owned by another claim, so this stale result is dropped and counted). Each job's result,
   status and TTL are written in this one step.
 ]]
-local t = redis.call('TIME')
+--@include now_ms
 -- as text: a number argument would cost a printf in Redis for each job
-local now = tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+local now = tostring(now_ms())
 local out = {}
 local worked = 0
 local fenced = 0

@@ -9,8 +9,8 @@
 
   Returns the number of expired records dropped.
 ]]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+--@include now_ms
+local now = now_ms()
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
 for _, id in ipairs(expired) do
   redis.call('HDEL', KEYS[1], id)

@@ -21,6 +21,7 @@
   is kept as 'failed_lease', and a repeat with it answers the recorded outcome again, changing and
   counting nothing (unless a later attempt has failed since, which replaced it).
 ]]
+--@include now_ms
 local job = redis.call('HMGET', KEYS[1], 'lease', 'status', 'worker', 'failed_lease')
 if job[4] == ARGV[2] then
   return job[2] == 'failed' and 2 or 1
@@ -32,8 +33,7 @@ if job[1] ~= ARGV[2] or job[2] ~= 'working' then
   redis.call('HINCRBY', KEYS[3], 'fenced', 1)
   return 0
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = now_ms()
 redis.call('LREM', KEYS[2], 1, ARGV[1])
 redis.call('HDEL', KEYS[1], 'lease', 'worker')
 redis.call('HSET', KEYS[1], 'failed_lease', ARGV[2])

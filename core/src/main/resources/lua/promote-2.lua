@@ -7,8 +7,8 @@
 
   Returns the number of jobs moved. Safe to run from every worker at once: ZREM decides who moves.
 ]]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+--@include now_ms
+local now = now_ms()
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
 for _, id in ipairs(due) do
   redis.call('ZREM', KEYS[1], id)

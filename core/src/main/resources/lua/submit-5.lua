@@ -19,9 +19,9 @@
   data already has ('pending', 'working' or 'worked'): it is not queued twice. A failed job is
   queued again. The same data twice in one call is queued once: the second finds it pending.
 ]]
-local t = redis.call('TIME')
+--@include now_ms
 -- as text: a number argument would cost a printf in Redis for each job
-local now = tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+local now = tostring(now_ms())
 local answers = {}
 local queued = {}
 local deduplicated = 0

@@ -1,24 +1,12 @@
 package dev.conveyor.api;
 
+import dev.conveyor.core.StoreConfig;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
-import java.time.Duration;
-import java.util.Optional;
 
 /** The API's settings; each is set by the environment variable named in its comment. */
 @ConfigMapping(prefix = "conveyor")
-public interface ApiConfig {
-
-  /** NODE_NAME: this instance's name, shown as {@code accepted_by}; default {@code api@<host>}. */
-  Optional<String> nodeName();
-
-  /** REDIS_PREFIX: the prefix of every key, so several systems can share one Redis. */
-  @WithDefault("conveyor")
-  String redisPrefix();
-
-  /** REDIS_TIMEOUT: longest wait for one Redis call before answering 503; keeps 503s fast. */
-  @WithDefault("500ms")
-  Duration redisTimeout();
+public interface ApiConfig extends StoreConfig {
 
   /**
    * SUBMIT_IN_FLIGHT: submit calls to Redis at the same time; POSTs that arrive while that many are
@@ -30,8 +18,4 @@ public interface ApiConfig {
   /** SUBMIT_BATCH: most jobs in one submit call. */
   @WithDefault("64")
   int submitBatch();
-
-  /** HEARTBEAT_INTERVAL: how often the ledger entry is refreshed; it expires after three. */
-  @WithDefault("2s")
-  Duration heartbeatInterval();
 }

@@ -1,6 +1,7 @@
 package dev.conveyor.api;
 
 import dev.conveyor.core.StorageUnavailableException;
+import io.micrometer.core.instrument.Metrics;
 import jakarta.ws.rs.NotAllowedException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
@@ -26,9 +27,7 @@ public class ErrorMappers {
 
   // refusals by status, and Redis errors: on /q/metrics beside Quarkus' own HTTP metrics
   private static void refused(int status) {
-    io.micrometer.core.instrument.Metrics.counter(
-            "conveyor.requests.refused", "status", Integer.toString(status))
-        .increment();
+    Metrics.counter("conveyor.requests.refused", "status", Integer.toString(status)).increment();
   }
 
   static Response json(int status, String message) {
@@ -53,7 +52,7 @@ public class ErrorMappers {
 
   @ServerExceptionMapper
   public Response storageUnavailable(StorageUnavailableException e) {
-    io.micrometer.core.instrument.Metrics.counter("conveyor.redis.errors").increment();
+    Metrics.counter("conveyor.redis.errors").increment();
     if (STORAGE_DOWN.compareAndSet(false, true)) {
       LOG.warnf(
           "Redis unavailable, answering 503 until it returns (REDIS_URL: is the redis service up?): %s",

@@ -3,9 +3,8 @@ package dev.conveyor.api;
 import dev.conveyor.core.JobQueue;
 import dev.conveyor.core.Ledger;
 import dev.conveyor.core.NodeNames;
-import dev.conveyor.core.RedisKeys;
 import dev.conveyor.core.StopSignals;
-import dev.conveyor.core.Submitter;
+import dev.conveyor.core.Store;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Quarkus;
@@ -18,14 +17,20 @@ import jakarta.inject.Named;
 import jakarta.inject.Singleton;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
-/** Wires core's queue protocol to the Redis client that Quarkus manages (REDIS_URL). */
+/** Wires core's store to the Redis client that Quarkus manages (REDIS_URL). */
 @Singleton
 public class QueueProducer {
 
   @Produces
   @Singleton
-  JobQueue jobQueue(Redis redis, ApiConfig config) {
-    return new JobQueue(redis, new RedisKeys(config.redisPrefix()), config.redisTimeout());
+  Store store(Redis redis, ApiConfig config) {
+    return Store.of(redis, config);
+  }
+
+  @Produces
+  @Singleton
+  JobQueue jobQueue(Store store) {
+    return store.queue();
   }
 
   /**
@@ -58,8 +63,8 @@ public class QueueProducer {
 
   @Produces
   @Singleton
-  Ledger ledger(Redis redis, ApiConfig config) {
-    return new Ledger(redis, new RedisKeys(config.redisPrefix()), config.redisTimeout());
+  Ledger ledger(Store store) {
+    return store.ledger();
   }
 
   /** SIGTERM drains in-flight requests (Quarkus' graceful shutdown) and exits 0. */

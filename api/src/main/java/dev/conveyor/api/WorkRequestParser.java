@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
+import java.util.Locale;
 
 /**
  * Reads a work request body, {@code {"data":"<string>"}}, and refuses anything else with a message
@@ -90,7 +91,7 @@ final class WorkRequestParser {
       case BOOLEAN -> "a boolean";
       case NULL -> "null";
       case STRING -> "a string";
-      default -> "a " + node.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
+      default -> "a " + node.getNodeType().name().toLowerCase(Locale.ROOT);
     };
   }
 

@@ -5,7 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.core.CallbackId;
 import dev.conveyor.core.JobQueue;
 import dev.conveyor.core.JobRecord;
-import dev.conveyor.core.Submitter;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
@@ -14,6 +15,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The API's two jobs: accept work (validate, then submit to the queue) and tell a job's status.
@@ -23,34 +25,34 @@ import java.util.Optional;
 public class WorkService {
 
   /** Stored fields that are epoch milliseconds, shown as ISO-8601 instants. */
-  private static final java.util.Set<String> TIMESTAMPS =
-      java.util.Set.of("accepted_at", "started_at", "finished_at", "retry_at", "failed_at");
+  private static final Set<String> TIMESTAMPS =
+      Set.of("accepted_at", "started_at", "finished_at", "retry_at", "failed_at");
 
-  private static final java.util.Set<String> COUNTS = java.util.Set.of("attempts", "recoveries");
+  private static final Set<String> COUNTS = Set.of("attempts", "recoveries");
 
   private final JobQueue queue;
   private final Submitter submitter;
   private final String nodeName;
   private final ObjectMapper json;
-  private final io.micrometer.core.instrument.Counter accepted;
-  private final io.micrometer.core.instrument.Counter deduplicated;
+  private final Counter accepted;
+  private final Counter deduplicated;
 
   public WorkService(
       JobQueue queue,
       Submitter submitter,
       @Named("nodeName") String nodeName,
       ObjectMapper json,
-      io.micrometer.core.instrument.MeterRegistry metrics) {
+      MeterRegistry metrics) {
     this.queue = queue;
     this.submitter = submitter;
     this.nodeName = nodeName;
     this.json = json;
     this.accepted =
-        io.micrometer.core.instrument.Counter.builder("conveyor.jobs.accepted")
+        Counter.builder("conveyor.jobs.accepted")
             .description("jobs this api queued")
             .register(metrics);
     this.deduplicated =
-        io.micrometer.core.instrument.Counter.builder("conveyor.jobs.deduplicated")
+        Counter.builder("conveyor.jobs.deduplicated")
             .description("POSTs of data already pending, working or worked: not queued twice")
             .register(metrics);
   }

@@ -10,11 +10,11 @@ import java.util.Optional;
  * The Redis guard of the cluster janitor: a lease that one node holds at a time, so two
  * coordinators of a split cluster never both run it. The holder renews it well before it expires; a
  * holder that left the caller's view and stopped beating loses it at once (see {@code
- * janitor-2.lua}).
+ * hold-lease-2.lua}).
  */
 public final class JanitorLease {
 
-  private static final LuaScript TAKE = LuaScript.load("janitor-2.lua");
+  private static final LuaScript TAKE = LuaScript.load("hold-lease-2.lua");
 
   private final Redis redis;
   private final RedisKeys keys;

@@ -6,20 +6,19 @@ import io.vertx.mutiny.redis.client.Redis;
 import io.vertx.mutiny.redis.client.RedisConnection;
 import io.vertx.mutiny.redis.client.Request;
 import io.vertx.mutiny.redis.client.Response;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The queue protocol over Redis: one method per job transition, each one Lua script, plus the
- * reads. Every call fails with {@link StorageUnavailableException} when Redis cannot be reached or
- * does not answer within the configured timeout, so no caller ever hangs on a lost Redis.
+ * The queue protocol over Redis: one method per job transition of the hot path, each one Lua
+ * script, plus the reads. (Recovery of a worker's jobs is {@link JobRecovery}; an operator's
+ * actions on failed jobs, {@link DeadLetters}.) Every call fails with {@link
+ * StorageUnavailableException} when Redis cannot be reached or does not answer within the
+ * configured timeout, so no caller ever hangs on a lost Redis.
  */
 public final class JobQueue {
 
@@ -28,9 +27,6 @@ public final class JobQueue {
   private static final LuaScript COMPLETE = LuaScript.load("complete-3.lua");
   private static final LuaScript FAIL = LuaScript.load("fail-6.lua");
   private static final LuaScript PROMOTE = LuaScript.load("promote-2.lua");
-  private static final LuaScript RECOVER = LuaScript.load("recover-8.lua");
-  private static final LuaScript REQUEUE = LuaScript.load("requeue-4.lua");
-  private static final LuaScript FORGET = LuaScript.load("forget-3.lua");
 
   /** How many recently accepted ids the consoles can list. */
   public static final int RECENT_KEPT = 200;
@@ -160,31 +156,12 @@ public final class JobQueue {
     return claim(Optional.of(id), node, 1, lease, false).map(jobs -> jobs.stream().findFirst());
   }
 
-  /** 128 random bits drawn once per process: with a counter, every lease prefix is unique. */
-  private static final String PROCESS_TAG = newProcessTag();
-
-  private static final AtomicLong CLAIM_CALLS = new AtomicLong();
-
-  private static String newProcessTag() {
-    byte[] bits = new byte[16];
-    new SecureRandom().nextBytes(bits);
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(bits);
-  }
-
-  /**
-   * A lease prefix unique to one claim call (and its repeats): this process' random tag and a
-   * counter, so a claim costs no random draw.
-   */
-  public static String newLeasePrefix() {
-    return PROCESS_TAG + "." + Long.toString(CLAIM_CALLS.incrementAndGet(), 36);
-  }
-
   /**
    * Takes ownership of up to {@code max} jobs in one step: {@code first}, an id {@link #takeNext}
    * already moved, if given, then ids moved from the queue. Each claimed id sits in this worker's
    * processing list until it is completed, failed or recovered. Empty when the queue is empty.
    *
-   * @param leasePrefix from {@link #newLeasePrefix}, the same for a call and its repeats
+   * @param leasePrefix from {@link Leases#newPrefix}, the same for a call and its repeats
    * @param repeat true when this repeats a call with the same prefix whose answer was lost (it
    *     failed as {@link StorageUnavailableException}, perhaps after Redis ran it): the jobs that
    *     call claimed are in the answer too, so none is left working under a lease nobody holds
@@ -294,101 +271,6 @@ public final class JobQueue {
                 redis, List.of(keys.delayed(), keys.queue()), List.of(Integer.toString(limit))),
             "promote retries")
         .map(Response::toInteger);
-  }
-
-  /**
-   * How many of a worker's jobs went back to the queue, and how many were failed instead; or, for a
-   * {@link Owner#LOST} worker that still beats, none and {@code stillBeating}.
-   */
-  public record Recovery(int requeued, int failed, boolean stillBeating) {
-    public Recovery(int requeued, int failed) {
-      this(requeued, failed, false);
-    }
-  }
-
-  /** Who asks for a worker's jobs to be recovered, which decides what else the step does. */
-  public enum Owner {
-    /** The worker itself, at start: also registers it among the workers. */
-    STARTING("start"),
-    /** The worker itself, at an orderly stop: also unregisters it. */
-    STOPPING("stop"),
-    /**
-     * The janitor, for a worker it believes dead: only if the worker's ledger entry has been silent
-     * long enough; also removes the entry and unregisters it.
-     */
-    LOST("lost");
-
-    private final String wire;
-
-    Owner(String wire) {
-      this.wire = wire;
-    }
-  }
-
-  /**
-   * Puts the jobs in a worker's processing list back at the head of the queue (or fails the ones
-   * lost too often). For {@link Owner#LOST}, {@code silentFor} is how long the worker's ledger
-   * entry must have gone without a beat; a worker that beat more recently keeps its jobs.
-   */
-  public Uni<Recovery> recover(String node, RetryPolicy policy, Owner owner, Duration silentFor) {
-    return guard(
-            RECOVER.run(
-                redis,
-                List.of(
-                    keys.processing(node),
-                    keys.queue(),
-                    keys.stats(),
-                    keys.deadLetters(),
-                    keys.jobPrefix(),
-                    keys.node(node),
-                    keys.ledger(),
-                    keys.workers()),
-                List.of(
-                    node,
-                    Integer.toString(policy.maxRecoveries()),
-                    Long.toString(policy.failedTtl().toMillis()),
-                    Integer.toString(policy.maxDeadLetters()),
-                    owner.wire,
-                    Long.toString(silentFor.toMillis()))),
-            "recover")
-        .map(
-            r ->
-                r.get(0).toInteger() < 0
-                    ? new Recovery(0, 0, true)
-                    : new Recovery(r.get(0).toInteger(), r.get(1).toInteger()));
-  }
-
-  /** The workers that may own a processing list (see {@link RedisKeys#workers}). */
-  public Uni<List<String>> workers() {
-    return guard(redis.send(Request.cmd(Command.SMEMBERS).arg(keys.workers())), "list workers")
-        .map(
-            r -> {
-              List<String> names = new java.util.ArrayList<>();
-              for (int i = 0; i < r.size(); i++) {
-                names.add(r.get(i).toString());
-              }
-              return names.stream().sorted().toList();
-            });
-  }
-
-  /** An operator sends a failed job back to the queue; false when the job is not failed. */
-  public Uni<Boolean> requeueFailed(String id) {
-    return guard(
-            REQUEUE.run(
-                redis,
-                List.of(keys.job(id), keys.queue(), keys.deadLetters(), keys.stats()),
-                List.of(id)),
-            "requeue")
-        .map(r -> r.toInteger() == 1);
-  }
-
-  /** An operator deletes a failed job; false when the job is not failed. */
-  public Uni<Boolean> forgetFailed(String id) {
-    return guard(
-            FORGET.run(
-                redis, List.of(keys.job(id), keys.deadLetters(), keys.recent()), List.of(id)),
-            "delete")
-        .map(r -> r.toInteger() == 1);
   }
 
   /** Answers when Redis answers a PING in time. */

@@ -1,5 +1,6 @@
 package dev.conveyor.core;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -15,8 +16,8 @@ import java.util.Optional;
 public record JobRecord(String id, JobStatus status, Map<String, String> fields) {
 
   /** Fields a reader may see, in the order the API shows them. */
-  public static final java.util.List<String> READABLE_FIELDS =
-      java.util.List.of(
+  public static final List<String> READABLE_FIELDS =
+      List.of(
           "status",
           "attempts",
           "accepted_by",

@@ -6,10 +6,12 @@ import io.vertx.mutiny.redis.client.Redis;
 import io.vertx.mutiny.redis.client.Request;
 import io.vertx.mutiny.redis.client.Response;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The ledger of running nodes (workers, api instances, sysmon, shell): each node keeps a hash with
@@ -18,7 +20,7 @@ import java.util.Map;
  */
 public final class Ledger {
 
-  private static final LuaScript HEARTBEAT = LuaScript.load("heartbeat-2.lua");
+  private static final LuaScript HEARTBEAT = LuaScript.load("beat-2.lua");
   private static final LuaScript LEAVE = LuaScript.load("leave-2.lua");
 
   /** A node's entry lives this many heartbeat intervals without a beat. */
@@ -38,7 +40,7 @@ public final class Ledger {
    * The fields that say who a node is, the same for every role: role, host, pid, start time and
    * build version. A node adds its state and counters to these.
    */
-  public static Map<String, String> identity(String role, java.time.Instant startedAt) {
+  public static Map<String, String> identity(String role, Instant startedAt) {
     Map<String, String> fields = new LinkedHashMap<>();
     fields.put("role", role);
     fields.put("host", NodeNames.hostname());
@@ -46,8 +48,7 @@ public final class Ledger {
     fields.put("started_at", Long.toString(startedAt.toEpochMilli()));
     fields.put(
         "version",
-        java.util.Objects.requireNonNullElse(
-            Ledger.class.getPackage().getImplementationVersion(), "dev"));
+        Objects.requireNonNullElse(Ledger.class.getPackage().getImplementationVersion(), "dev"));
     return fields;
   }
 

@@ -15,8 +15,11 @@ import java.util.List;
 
 /**
  * One Lua script of {@code src/main/resources/lua/}, named after its transition and key count
- * ({@code claim-3.lua}). It runs by EVALSHA and falls back to EVAL when Redis does not know it (a
- * fresh or restarted Redis), which also loads it for the next call.
+ * ({@code claim-4.lua}). A line {@code --@include <name>} is replaced by {@code
+ * lua/includes/<name>.lua} when the script is loaded (shared preludes such as {@code now_ms}, with
+ * no build step; {@code bench/lib/bench.py} expands them the same way). It runs by EVALSHA and
+ * falls back to EVAL when Redis does not know it (a fresh or restarted Redis), which also loads it
+ * for the next call.
  */
 final class LuaScript {
 
@@ -32,14 +35,34 @@ final class LuaScript {
     this.keyCount = Integer.parseInt(name.substring(name.lastIndexOf('-') + 1, name.indexOf('.')));
   }
 
+  /** What marks a line to be replaced by a shared file of {@code lua/includes/}. */
+  static final String INCLUDE = "--@include ";
+
   static LuaScript load(String fileName) {
-    try (InputStream in = LuaScript.class.getResourceAsStream("/lua/" + fileName)) {
-      if (in == null) {
-        throw new IllegalStateException("Lua script /lua/" + fileName + " is not on the classpath");
+    return new LuaScript(fileName, expand(read(fileName)));
+  }
+
+  /** The script's text with each include line replaced by its file (includes do not nest). */
+  static String expand(String source) {
+    StringBuilder text = new StringBuilder(source.length() + 512);
+    for (String line : source.split("\n", -1)) {
+      if (line.startsWith(INCLUDE)) {
+        text.append(read("includes/" + line.substring(INCLUDE.length()).strip() + ".lua"));
+      } else {
+        text.append(line).append('\n');
       }
-      return new LuaScript(fileName, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    }
+    return text.toString();
+  }
+
+  private static String read(String path) {
+    try (InputStream in = LuaScript.class.getResourceAsStream("/lua/" + path)) {
+      if (in == null) {
+        throw new IllegalStateException("Lua script /lua/" + path + " is not on the classpath");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new IllegalStateException("cannot read Lua script " + fileName, e);
+      throw new IllegalStateException("cannot read Lua script " + path, e);
     }
   }
 

@@ -9,14 +9,16 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * The read-only façade every console reads (sysmon's terminal loop, its web page and JSON API, the
- * shell): Redis itself, the queue, the node ledger, the recently accepted jobs and the dead
- * letters, in one look. It only reads, with a bounded number of commands and no scans; when Redis
- * does not answer, the look says so instead of failing.
+ * The read-only façade sysmon reads (its terminal loop, its web page and JSON API): Redis itself,
+ * the queue, the node ledger, the recently accepted jobs and the dead letters, in one look. It only
+ * reads, with a bounded number of commands and no scans; when Redis does not answer, the look says
+ * so instead of failing.
  */
 public final class Overview {
 
@@ -29,12 +31,13 @@ public final class Overview {
   private final QueueStats queue;
   private final Ledger ledger;
 
-  public Overview(Redis redis, RedisKeys keys, Duration timeout) {
+  /** Built by {@link Store}, over the same client as the queue counts and the ledger it reads. */
+  Overview(Redis redis, RedisKeys keys, Duration timeout, QueueStats queue, Ledger ledger) {
     this.redis = redis;
     this.keys = keys;
     this.timeout = timeout;
-    this.queue = new QueueStats(redis, keys, timeout);
-    this.ledger = new Ledger(redis, keys, timeout);
+    this.queue = queue;
+    this.ledger = ledger;
   }
 
   /** Redis as the consoles show it; {@code error} says why when it is down. */
@@ -169,7 +172,7 @@ public final class Overview {
                 return Uni.createFrom().item(List.<JobLine>of());
               }
               // an id posted again is listed again: its newest entry (the first) is kept
-              java.util.Set<String> distinct = new java.util.LinkedHashSet<>();
+              Set<String> distinct = new LinkedHashSet<>();
               for (int i = 0; i < ids.size(); i++) {
                 distinct.add(ids.get(i).toString());
               }

@@ -1,5 +1,6 @@
 package dev.conveyor.core;
 
+import static dev.conveyor.core.JobFixture.aJob;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -25,8 +26,16 @@ class JobScriptsContractTest {
   private static final RetryPolicy NO_BACKOFF =
       new RetryPolicy(2, Duration.ZERO, Duration.ofMinutes(1), 100, 2);
 
+  private static Store store(TestRedis redis) {
+    return new Store(redis.client(), new RedisKeys(redis.prefix()), TIMEOUT);
+  }
+
   private static JobQueue queue(TestRedis redis) {
-    return new JobQueue(redis.client(), new RedisKeys(redis.prefix()), TIMEOUT);
+    return store(redis).queue();
+  }
+
+  private static JobRecovery recovery(TestRedis redis) {
+    return store(redis).recovery();
   }
 
   private static <T> T await(io.smallrye.mutiny.Uni<T> uni) {
@@ -35,13 +44,7 @@ class JobScriptsContractTest {
 
   /** BLMOVE then claim, the way a worker does it. */
   private static ClaimedJob take(JobQueue queue, TestRedis redis, String node) {
-    RedisConnection connection = await(redis.client().connect());
-    try {
-      String id = await(queue.takeNext(connection, node, WAIT)).orElseThrow();
-      return await(queue.claim(id, node, node + "-lease-" + System.nanoTime())).orElseThrow();
-    } finally {
-      connection.close().await().indefinitely();
-    }
+    return JobFixture.next(node, queue, redis);
   }
 
   @Test
@@ -60,10 +63,10 @@ class JobScriptsContractTest {
   @Test
   void theSameDataIsQueuedOnceWhilePendingOrWorking(TestRedis redis) {
     JobQueue queue = queue(redis);
-    await(queue.submit("ID1", "foo", "api"));
+    aJob().submittedTo(queue);
     assertFalse(await(queue.submit("ID1", "foo", "api")).queued());
     ClaimedJob job = take(queue, redis, "w1");
-    JobQueue.Submission again = await(queue.submit("ID1", "foo", "api"));
+    JobQueue.Submission again = aJob().submittedTo(queue);
     assertFalse(again.queued());
     assertEquals(JobStatus.WORKING, again.status());
     assertEquals(0, redis.call("LLEN", queue.keys().queue()).toInteger());
@@ -92,8 +95,7 @@ class JobScriptsContractTest {
   @Test
   void claimMarksTheJobWorkingUnderALease(TestRedis redis) {
     JobQueue queue = queue(redis);
-    await(queue.submit("ID1", "foo", "api"));
-    ClaimedJob job = take(queue, redis, "w1");
+    ClaimedJob job = aJob().claimedBy("w1", queue, redis);
     assertEquals(1, job.attempt());
     JobRecord record = await(queue.find("ID1")).orElseThrow();
     assertEquals(JobStatus.WORKING, record.status());
@@ -122,7 +124,7 @@ class JobScriptsContractTest {
     redis.call("LPUSH", queue.keys().queue(), "GHOST"); // a stray id behind ID5
 
     List<ClaimedJob> first =
-        await(queue.claim(Optional.empty(), "w1", 3, JobQueue.newLeasePrefix(), false));
+        await(queue.claim(Optional.empty(), "w1", 3, Leases.newPrefix(), false));
     assertEquals(List.of("ID1", "ID2", "ID3"), first.stream().map(ClaimedJob::id).toList());
     assertEquals(
         List.of("data-1", "data-2", "data-3"), first.stream().map(ClaimedJob::data).toList());
@@ -137,12 +139,12 @@ class JobScriptsContractTest {
 
     // the stray id is looked at, dropped and counted; the limit counts it
     List<ClaimedJob> rest =
-        await(queue.claim(Optional.empty(), "w2", 3, JobQueue.newLeasePrefix(), false));
+        await(queue.claim(Optional.empty(), "w2", 3, Leases.newPrefix(), false));
     assertEquals(List.of("ID4", "ID5"), rest.stream().map(ClaimedJob::id).toList());
     assertEquals(List.of("ID5", "ID4"), redis.list(queue.keys().processing("w2")));
     assertEquals("1", redis.call("HGET", queue.keys().stats(), "skipped").toString());
     assertEquals(
-        List.of(), await(queue.claim(Optional.empty(), "w2", 3, JobQueue.newLeasePrefix(), false)));
+        List.of(), await(queue.claim(Optional.empty(), "w2", 3, Leases.newPrefix(), false)));
     assertEquals(0, redis.call("LLEN", queue.keys().queue()).toInteger());
     assertNotEquals(
         first.getFirst().lease(), rest.getFirst().lease(), "each call's leases are its own");
@@ -158,7 +160,7 @@ class JobScriptsContractTest {
     String popped = await(queue.takeNext(connection, "w1", WAIT)).orElseThrow();
     connection.close().await().indefinitely();
     List<ClaimedJob> jobs =
-        await(queue.claim(Optional.of(popped), "w1", 2, JobQueue.newLeasePrefix(), false));
+        await(queue.claim(Optional.of(popped), "w1", 2, Leases.newPrefix(), false));
     assertEquals(List.of("ID1", "ID2"), jobs.stream().map(ClaimedJob::id).toList());
     assertEquals(List.of("ID3"), redis.list(queue.keys().queue()));
   }
@@ -172,7 +174,7 @@ class JobScriptsContractTest {
     RedisConnection connection = await(redis.client().connect());
     String popped = await(queue.takeNext(connection, "w1", WAIT)).orElseThrow();
     connection.close().await().indefinitely();
-    String prefix = JobQueue.newLeasePrefix();
+    String prefix = Leases.newPrefix();
     // the first call runs in Redis, but its answer never reaches the worker (a timeout)
     List<ClaimedJob> lost = await(queue.claim(Optional.of(popped), "w1", 3, prefix, false));
     assertEquals(List.of("ID1", "ID2", "ID3"), lost.stream().map(ClaimedJob::id).toList());
@@ -197,8 +199,7 @@ class JobScriptsContractTest {
   @Test
   void aRepeatedCompletionCallAfterALostAnswerCountsAsRecordedNotFenced(TestRedis redis) {
     JobQueue queue = queue(redis);
-    await(queue.submit("ID1", "x", "api"));
-    ClaimedJob job = take(queue, redis, "w1");
+    ClaimedJob job = aJob().withData("x").claimedBy("w1", queue, redis);
     assertTrue(await(queue.complete(job, "w1", "{\"n\":1}", Duration.ofSeconds(10))));
     assertTrue(await(queue.complete(job, "w1", "{\"n\":1}", Duration.ofSeconds(10))));
     assertEquals("1", redis.call("HGET", queue.keys().stats(), "worked").toString());
@@ -213,7 +214,7 @@ class JobScriptsContractTest {
       await(queue.submit("ID" + i, "x" + i, "api"));
     }
     List<ClaimedJob> jobs =
-        await(queue.claim(Optional.empty(), "w1", 3, JobQueue.newLeasePrefix(), false));
+        await(queue.claim(Optional.empty(), "w1", 3, Leases.newPrefix(), false));
     ClaimedJob stale =
         new ClaimedJob(jobs.get(1).id(), jobs.get(1).data(), 1, jobs.get(1).lease() + "-old");
     List<Boolean> recorded =
@@ -292,7 +293,7 @@ class JobScriptsContractTest {
     redis.call("DEL", queue.keys().job("ID1")); // its result expired
     await(queue.submit("ID1", "one", "api"));
     assertEquals(List.of("ID1", "ID2", "ID1"), redis.list(queue.keys().recent()));
-    Overview.Snapshot snapshot = await(new Overview(redis.client(), queue.keys(), TIMEOUT).look());
+    Overview.Snapshot snapshot = await(store(redis).overview().look());
     assertEquals(
         List.of("ID1", "ID2"), snapshot.recent().stream().map(Overview.JobLine::id).toList());
   }
@@ -300,8 +301,7 @@ class JobScriptsContractTest {
   @Test
   void completeWritesResultStatusAndTtlInOneStep(TestRedis redis) {
     JobQueue queue = queue(redis);
-    await(queue.submit("ID1", "foo", "api"));
-    ClaimedJob job = take(queue, redis, "w1");
+    ClaimedJob job = aJob().claimedBy("w1", queue, redis);
     assertTrue(await(queue.complete(job, "w1", "{\"ok\":true}", Duration.ofSeconds(10))));
     JobRecord record = await(queue.find("ID1")).orElseThrow();
     assertEquals(JobStatus.WORKED, record.status());
@@ -316,8 +316,7 @@ class JobScriptsContractTest {
   @Test
   void aWorkedResultExpiresAfterItsTtl(TestRedis redis) throws Exception {
     JobQueue queue = queue(redis);
-    await(queue.submit("ID1", "foo", "api"));
-    ClaimedJob job = take(queue, redis, "w1");
+    ClaimedJob job = aJob().claimedBy("w1", queue, redis);
     await(queue.complete(job, "w1", "{}", Duration.ofMillis(50)));
     org.awaitility.Awaitility.await()
         .atMost(Duration.ofSeconds(2))
@@ -327,11 +326,9 @@ class JobScriptsContractTest {
   @Test
   void aStaleOwnerCannotCompleteARecoveredJob(TestRedis redis) {
     JobQueue queue = queue(redis);
-    await(queue.submit("ID1", "foo", "api"));
-    ClaimedJob stale = take(queue, redis, "w1");
+    ClaimedJob stale = aJob().claimedBy("w1", queue, redis);
     assertEquals(
-        new JobQueue.Recovery(1, 0),
-        await(queue.recover("w1", RetryPolicy.DEFAULT, JobQueue.Owner.STOPPING, Duration.ZERO)));
+        new JobRecovery.Outcome(1, 0), await(recovery(redis).retire("w1", RetryPolicy.DEFAULT)));
     ClaimedJob fresh = take(queue, redis, "w2");
     assertEquals(2, fresh.attempt());
 
@@ -347,9 +344,8 @@ class JobScriptsContractTest {
   @Test
   void aStaleCompletionNeverRemovesTheSameWorkersNewerClaim(TestRedis redis) {
     JobQueue queue = queue(redis);
-    await(queue.submit("ID1", "foo", "api"));
-    ClaimedJob stale = take(queue, redis, "w1");
-    await(queue.recover("w1", RetryPolicy.DEFAULT, JobQueue.Owner.STOPPING, Duration.ZERO));
+    ClaimedJob stale = aJob().claimedBy("w1", queue, redis);
+    await(recovery(redis).retire("w1", RetryPolicy.DEFAULT));
     take(queue, redis, "w1");
     assertFalse(await(queue.complete(stale, "w1", "{}", Duration.ofSeconds(10))));
     assertEquals(List.of("ID1"), redis.list(queue.keys().processing("w1")));
@@ -358,8 +354,7 @@ class JobScriptsContractTest {
   @Test
   void aRepeatedFailCallAfterALostAnswerAnswersTheSameOutcomeAndChangesNothing(TestRedis redis) {
     JobQueue queue = queue(redis);
-    await(queue.submit("ID1", "foo", "api"));
-    ClaimedJob first = take(queue, redis, "w1");
+    ClaimedJob first = aJob().claimedBy("w1", queue, redis);
     assertEquals(
         JobQueue.FailOutcome.RETRY_SCHEDULED, await(queue.fail(first, "w1", "boom", NO_BACKOFF)));
     // the same worker claims the retry before the repeat of the lost call arrives
@@ -381,8 +376,7 @@ class JobScriptsContractTest {
   @Test
   void aFailedAttemptIsRetriedThenFailedIntoTheDeadLetters(TestRedis redis) {
     JobQueue queue = queue(redis);
-    await(queue.submit("ID1", "foo", "api"));
-    ClaimedJob first = take(queue, redis, "w1");
+    ClaimedJob first = aJob().claimedBy("w1", queue, redis);
     assertEquals(
         JobQueue.FailOutcome.RETRY_SCHEDULED, await(queue.fail(first, "w1", "boom 1", NO_BACKOFF)));
     JobRecord retrying = await(queue.find("ID1")).orElseThrow();
@@ -408,7 +402,7 @@ class JobScriptsContractTest {
   void aRetryWaitsOutItsBackoffInTheDelayedSet(TestRedis redis) {
     JobQueue queue = queue(redis);
     RetryPolicy slow = new RetryPolicy(3, Duration.ofMillis(300), Duration.ofMinutes(1), 100, 3);
-    await(queue.submit("ID1", "foo", "api"));
+    aJob().submittedTo(queue);
     await(queue.fail(take(queue, redis, "w1"), "w1", "boom", slow));
     assertEquals(0, redis.call("LLEN", queue.keys().queue()).toInteger());
     assertEquals(0, await(queue.promoteDue(100)));
@@ -427,8 +421,7 @@ class JobScriptsContractTest {
     }
     take(queue, redis, "w1"); // A
     assertEquals(
-        new JobQueue.Recovery(1, 0),
-        await(queue.recover("w1", RetryPolicy.DEFAULT, JobQueue.Owner.STOPPING, Duration.ZERO)));
+        new JobRecovery.Outcome(1, 0), await(recovery(redis).retire("w1", RetryPolicy.DEFAULT)));
     assertEquals("A", take(queue, redis, "w2").id(), "a recovered job goes first");
     assertEquals(0, redis.call("EXISTS", queue.keys().processing("w1")).toInteger());
     assertEquals("1", redis.call("HGET", queue.keys().stats(), "recovered").toString());
@@ -437,16 +430,14 @@ class JobScriptsContractTest {
   @Test
   void aLostWorkerKeepsItsJobsWhileItStillBeatsAndLosesThemOnceABeatIsMissed(TestRedis redis) {
     JobQueue queue = queue(redis);
-    Ledger ledger = new Ledger(redis.client(), queue.keys(), TIMEOUT);
-    await(queue.recover("w1", RetryPolicy.DEFAULT, JobQueue.Owner.STARTING, Duration.ZERO));
-    assertEquals(List.of("w1"), await(queue.workers()));
-    await(queue.submit("ID1", "foo", "api"));
-    take(queue, redis, "w1");
+    Ledger ledger = store(redis).ledger();
+    await(recovery(redis).enlist("w1", RetryPolicy.DEFAULT));
+    assertEquals(List.of("w1"), await(recovery(redis).workers()));
+    aJob().claimedBy("w1", queue, redis);
     await(ledger.heartbeat("w1", Duration.ofMillis(300), java.util.Map.of("role", "worker")));
 
-    JobQueue.Recovery early =
-        await(
-            queue.recover("w1", RetryPolicy.DEFAULT, JobQueue.Owner.LOST, Duration.ofMillis(100)));
+    JobRecovery.Outcome early =
+        await(recovery(redis).reap("w1", RetryPolicy.DEFAULT, Duration.ofMillis(100)));
     assertTrue(early.stillBeating(), "beat just now: cut off, not dead");
     assertEquals("working", redis.call("HGET", queue.keys().job("ID1"), "status").toString());
 
@@ -454,20 +445,18 @@ class JobScriptsContractTest {
         .atMost(Duration.ofSeconds(3))
         .until(
             () ->
-                !await(
-                        queue.recover(
-                            "w1", RetryPolicy.DEFAULT, JobQueue.Owner.LOST, Duration.ofMillis(100)))
+                !await(recovery(redis).reap("w1", RetryPolicy.DEFAULT, Duration.ofMillis(100)))
                     .stillBeating());
     assertEquals("pending", redis.call("HGET", queue.keys().job("ID1"), "status").toString());
     assertEquals(List.of("ID1"), redis.list(queue.keys().queue()));
     assertEquals(0, redis.call("EXISTS", queue.keys().node("w1")).toInteger(), "entry removed");
-    assertEquals(List.of(), await(queue.workers()), "unregistered");
+    assertEquals(List.of(), await(recovery(redis).workers()), "unregistered");
   }
 
   @Test
   void theJanitorLeaseIsHeldByOneNodeAndTakenFromAHolderThatStoppedBeating(TestRedis redis) {
-    JanitorLease lease = new JanitorLease(redis.client(), queue(redis).keys(), TIMEOUT);
-    Ledger ledger = new Ledger(redis.client(), queue(redis).keys(), TIMEOUT);
+    JanitorLease lease = store(redis).janitorLease();
+    Ledger ledger = store(redis).ledger();
     Duration length = Duration.ofSeconds(5);
     await(ledger.heartbeat("a", Duration.ofSeconds(2), java.util.Map.of("role", "worker")));
     assertEquals(
@@ -492,15 +481,10 @@ class JobScriptsContractTest {
   @Test
   void aJobWhoseWorkersKeepDyingIsFailedAsAPoisonPill(TestRedis redis) {
     JobQueue queue = queue(redis);
-    await(queue.submit("ID1", "foo", "api"));
-    take(queue, redis, "w1");
-    assertEquals(
-        new JobQueue.Recovery(1, 0),
-        await(queue.recover("w1", NO_BACKOFF, JobQueue.Owner.STOPPING, Duration.ZERO)));
+    aJob().claimedBy("w1", queue, redis);
+    assertEquals(new JobRecovery.Outcome(1, 0), await(recovery(redis).retire("w1", NO_BACKOFF)));
     take(queue, redis, "w2");
-    assertEquals(
-        new JobQueue.Recovery(0, 1),
-        await(queue.recover("w2", NO_BACKOFF, JobQueue.Owner.STOPPING, Duration.ZERO)));
+    assertEquals(new JobRecovery.Outcome(0, 1), await(recovery(redis).retire("w2", NO_BACKOFF)));
     JobRecord record = await(queue.find("ID1")).orElseThrow();
     assertEquals(JobStatus.FAILED, record.status());
     assertTrue(record.field("last_error").orElseThrow().contains("poison"));
@@ -509,7 +493,7 @@ class JobScriptsContractTest {
   @Test
   void scriptsReloadThemselvesAfterARedisRestart(@PrivateRedis TestRedis redis) {
     JobQueue queue = queue(redis);
-    await(queue.submit("ID1", "foo", "api"));
+    aJob().submittedTo(queue);
     redis.server().stop();
     assertThrows(StorageUnavailableException.class, () -> await(queue.submit("ID2", "bar", "api")));
     redis.server().restart();

@@ -1,9 +1,7 @@
 package dev.conveyor.sysmon;
 
-import dev.conveyor.core.JobQueue;
-import dev.conveyor.core.RedisKeys;
+import dev.conveyor.core.DeadLetters;
 import dev.conveyor.core.cluster.ClusterMember;
-import io.vertx.mutiny.redis.client.Redis;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
@@ -31,12 +29,12 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 public class ActionResource {
 
   private final Monitor monitor;
-  private final JobQueue queue;
+  private final DeadLetters deadLetters;
   private final Optional<String> token;
 
-  public ActionResource(Monitor monitor, Redis redis, SysmonConfig config) {
+  public ActionResource(Monitor monitor, SysmonConfig config) {
     this.monitor = monitor;
-    this.queue = new JobQueue(redis, new RedisKeys(config.redisPrefix()), config.redisTimeout());
+    this.deadLetters = monitor.store().deadLetters();
     this.token = config.token().filter(t -> !t.isBlank());
   }
 
@@ -48,7 +46,7 @@ public class ActionResource {
     return authorized(authorization)
         .orElseGet(
             () ->
-                queue.requeueFailed(id).await().indefinitely()
+                deadLetters.requeue(id).await().indefinitely()
                     ? Response.ok(Map.of("id", id, "status", "pending")).build()
                     : conflict("job " + id + " is not failed: only failed jobs can be requeued"));
   }
@@ -61,7 +59,7 @@ public class ActionResource {
     return authorized(authorization)
         .orElseGet(
             () ->
-                queue.forgetFailed(id).await().indefinitely()
+                deadLetters.delete(id).await().indefinitely()
                     ? Response.ok(Map.of("id", id, "status", "deleted")).build()
                     : conflict("job " + id + " is not failed: only failed jobs can be deleted"));
   }
@@ -78,12 +76,7 @@ public class ActionResource {
             () -> {
               try {
                 List<ClusterMember.Reply> replies =
-                    monitor
-                        .cluster()
-                        .ask(
-                            ClusterMember.Request.valueOf(action.toUpperCase()),
-                            Optional.of(name),
-                            Duration.ofSeconds(3));
+                    monitor.cluster().ask(action, Optional.of(name), Duration.ofSeconds(3));
                 ClusterMember.Reply reply = replies.getFirst();
                 return reply.ok()
                     ? Response.ok(

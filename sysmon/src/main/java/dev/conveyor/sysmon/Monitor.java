@@ -1,12 +1,12 @@
 package dev.conveyor.sysmon;
 
-import dev.conveyor.core.ClusterDirectory;
 import dev.conveyor.core.Ledger;
 import dev.conveyor.core.NodeNames;
 import dev.conveyor.core.Overview;
-import dev.conveyor.core.RedisKeys;
 import dev.conveyor.core.StorageUnavailableException;
+import dev.conveyor.core.Store;
 import dev.conveyor.core.cluster.ClusterMember;
+import dev.conveyor.core.cluster.Duties;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Multi;
@@ -19,7 +19,6 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -42,6 +41,7 @@ public class Monitor {
   static final Duration HISTORY = Duration.ofMinutes(10);
 
   private final SysmonConfig config;
+  private final Store store;
   private final Overview overview;
   private final Ledger ledger;
   private final ClusterMember cluster;
@@ -57,78 +57,17 @@ public class Monitor {
 
   public Monitor(SysmonConfig config, Redis redis) {
     this.config = config;
-    RedisKeys keys = new RedisKeys(config.redisPrefix());
+    this.store = Store.of(redis, config);
     this.node = NodeNames.numbered("sysmon", config.nodeName());
-    this.overview = new Overview(redis, keys, config.redisTimeout());
-    this.ledger = new Ledger(redis, keys, config.redisTimeout());
+    this.overview = store.overview();
+    this.ledger = store.ledger();
     this.cluster =
         new ClusterMember(
-            config.clusterSettings(config.heartbeatInterval()),
-            new ClusterDirectory(redis, keys, config.redisTimeout()),
-            node,
-            request ->
-                switch (request) {
-                  case STATS, PING -> {
-                    Map<String, String> fields = new LinkedHashMap<>();
-                    fields.put("role", "sysmon");
-                    fields.put("state", "running");
-                    yield fields;
-                  }
-                  default ->
-                      throw new UnsupportedOperationException(
-                          node + " is sysmon: it has no jobs to pause, resume or drain");
-                });
-  }
-
-  /**
-   * The store-wide figures on /q/metrics, from the latest look: what sysmon shows, for Prometheus.
-   * (Each worker and api exports its own counters; these are the queue's and the store's.)
-   */
-  private void registerGauges() {
-    var registry = io.micrometer.core.instrument.Metrics.globalRegistry;
-    gauge(
-        registry, "conveyor.queue.pending", "jobs waiting in the queue", r -> r.queue().pending());
-    gauge(
-        registry,
-        "conveyor.queue.in_progress",
-        "jobs in workers' hands",
-        r -> r.queue().inProgress());
-    gauge(
-        registry,
-        "conveyor.queue.delayed",
-        "jobs waiting out a retry backoff",
-        r -> r.queue().delayed());
-    gauge(
-        registry, "conveyor.queue.dead", "failed jobs in the dead letters", r -> r.queue().dead());
-    for (String counter :
-        List.of("accepted", "worked", "failed", "retried", "recovered", "fenced")) {
-      gauge(
-          registry,
-          "conveyor.store." + counter,
-          "the store's '" + counter + "' counter since it began",
-          r -> r.queue().counters().getOrDefault(counter, 0L));
-    }
-    gauge(
-        registry,
-        "conveyor.cluster.size",
-        "members of sysmon's cluster view",
-        r -> r.cluster().view().size());
-    gauge(registry, "conveyor.redis.up", "1 while Redis answers", r -> r.redis().up() ? 1 : 0);
-  }
-
-  private void gauge(
-      io.micrometer.core.instrument.MeterRegistry registry,
-      String name,
-      String description,
-      java.util.function.ToDoubleFunction<Report> value) {
-    io.micrometer.core.instrument.Gauge.builder(
-            name, this, m -> m.latest == null ? Double.NaN : value.applyAsDouble(m.latest))
-        .description(description)
-        .register(registry);
+            config.clusterSettings(), store.directory(), node, Duties.observer("sysmon", node));
   }
 
   void onStart(@Observes StartupEvent event) {
-    registerGauges();
+    SysmonMetrics.register(() -> latest);
     // the page and the loop start at once; the view joins them when the cluster is joined
     loop = Thread.ofPlatform().name("sysmon-loop").daemon().start(this::joinThenRun);
   }
@@ -209,6 +148,11 @@ public class Monitor {
   /** Every report from now on. */
   public Multi<Report> reports() {
     return reports;
+  }
+
+  /** The store sysmon watches, for the console's actions. */
+  public Store store() {
+    return store;
   }
 
   public ClusterMember cluster() {

@@ -1,5 +1,6 @@
 package dev.conveyor.sysmon;
 
+import dev.conveyor.core.cluster.ClusterConfig;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
@@ -7,18 +8,7 @@ import java.util.Optional;
 
 /** Sysmon's settings; each is set by the environment variable named in its comment. */
 @ConfigMapping(prefix = "conveyor")
-public interface SysmonConfig extends dev.conveyor.core.cluster.ClusterConfig {
-
-  /** NODE_NAME: sysmon's name in the cluster and the ledger; default sysmon-<random>@<host>. */
-  Optional<String> nodeName();
-
-  /** REDIS_PREFIX: the prefix of every key of the system to watch. */
-  @WithDefault("conveyor")
-  String redisPrefix();
-
-  /** REDIS_TIMEOUT: longest wait for one Redis call before Redis counts as down. */
-  @WithDefault("1s")
-  Duration redisTimeout();
+public interface SysmonConfig extends ClusterConfig {
 
   /** SYSMON_INTERVAL: how often the terminal loop prints and the page is updated. */
   @WithDefault("2s")
@@ -30,8 +20,4 @@ public interface SysmonConfig extends dev.conveyor.core.cluster.ClusterConfig {
 
   /** SYSMON_TOKEN: enables the console's actions for callers that present it; unset: no actions. */
   Optional<String> token();
-
-  /** HEARTBEAT_INTERVAL: how often sysmon refreshes its own ledger entry. */
-  @WithDefault("2s")
-  Duration heartbeatInterval();
 }

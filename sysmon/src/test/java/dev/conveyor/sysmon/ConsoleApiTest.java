@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.conveyor.core.CallbackId;
 import dev.conveyor.core.JobQueue;
 import dev.conveyor.core.RedisKeys;
+import dev.conveyor.core.Store;
 import dev.conveyor.testkit.InjectRedis;
 import dev.conveyor.testkit.RedisServer;
 import dev.conveyor.testkit.RedisTestResource;
@@ -31,7 +32,7 @@ class ConsoleApiTest {
   @Inject Monitor monitor;
 
   private JobQueue queue() {
-    return new JobQueue(redis, new RedisKeys("conveyor"), Duration.ofSeconds(2));
+    return new Store(redis, new RedisKeys("conveyor"), Duration.ofSeconds(2)).queue();
   }
 
   @Test

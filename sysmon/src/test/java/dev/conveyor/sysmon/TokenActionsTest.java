@@ -9,6 +9,7 @@ import dev.conveyor.core.ClusterDirectory;
 import dev.conveyor.core.JobQueue;
 import dev.conveyor.core.RedisKeys;
 import dev.conveyor.core.RetryPolicy;
+import dev.conveyor.core.Store;
 import dev.conveyor.core.cluster.ClusterMember;
 import dev.conveyor.core.cluster.ClusterSettings;
 import dev.conveyor.testkit.RedisTestResource;
@@ -45,7 +46,7 @@ class TokenActionsTest {
   @Inject Monitor monitor;
 
   private JobQueue queue() {
-    return new JobQueue(redis, new RedisKeys("conveyor"), Duration.ofSeconds(2));
+    return new Store(redis, new RedisKeys("conveyor"), Duration.ofSeconds(2)).queue();
   }
 
   /**
@@ -122,7 +123,7 @@ class TokenActionsTest {
             new ClusterDirectory(redis, new RedisKeys("conveyor"), Duration.ofSeconds(2)),
             "w1@test",
             request -> {
-              if (request == ClusterMember.Request.PAUSE) {
+              if ("pause".equals(request)) {
                 state.set("paused");
               }
               return Map.of("state", state.get());

@@ -4,6 +4,8 @@ import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.PortBinding;
 import com.github.dockerjava.api.model.Ports;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.testcontainers.DockerClientFactory;
@@ -29,10 +31,8 @@ final class ContainerRedisServer implements RedisServer {
   static boolean dockerAvailable() {
     boolean configured =
         System.getenv("DOCKER_HOST") != null
-            || java.nio.file.Files.exists(java.nio.file.Path.of("/var/run/docker.sock"))
-            || java.nio.file.Files.exists(
-                java.nio.file.Path.of(
-                    System.getProperty("user.home"), ".testcontainers.properties"));
+            || Files.exists(Path.of("/var/run/docker.sock"))
+            || Files.exists(Path.of(System.getProperty("user.home"), ".testcontainers.properties"));
     if (!configured) {
       return false; // nothing to ask: skip Testcontainers' slow and noisy probing
     }

@@ -7,6 +7,8 @@ import io.vertx.mutiny.redis.client.Request;
 import io.vertx.mutiny.redis.client.Response;
 import io.vertx.redis.client.RedisOptions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -69,9 +71,9 @@ public final class TestRedis {
   }
 
   /** The whole of a Redis list, head first. */
-  public java.util.List<String> list(String key) {
+  public List<String> list(String key) {
     Response items = call("LRANGE", key, "0", "-1");
-    java.util.List<String> values = new java.util.ArrayList<>();
+    List<String> values = new ArrayList<>();
     for (int i = 0; i < items.size(); i++) {
       values.add(items.get(i).toString());
     }

@@ -4,6 +4,7 @@ import dev.conveyor.core.Ledger;
 import dev.conveyor.core.QueueStats;
 import dev.conveyor.core.StorageUnavailableException;
 import dev.conveyor.core.cluster.ClusterMember;
+import dev.conveyor.core.cluster.Duties;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -99,12 +100,9 @@ final class ClusterShell {
         case "members" -> members();
         case "ledger" -> ledger();
         case "queue" -> queue();
-        case "stats" -> ask(ClusterMember.Request.STATS, Optional.ofNullable(argument));
-        case "ping" -> ask(ClusterMember.Request.PING, Optional.ofNullable(argument));
-        case "pause" -> ask(ClusterMember.Request.PAUSE, Optional.of(required(command, argument)));
-        case "resume" ->
-            ask(ClusterMember.Request.RESUME, Optional.of(required(command, argument)));
-        case "drain" -> ask(ClusterMember.Request.DRAIN, Optional.of(required(command, argument)));
+        case Duties.STATS, Duties.PING -> ask(command, Optional.ofNullable(argument));
+        case WorkerDuties.PAUSE, WorkerDuties.RESUME, WorkerDuties.DRAIN ->
+            ask(command, Optional.of(required(command, argument)));
         default -> {
           out.println("unknown command '" + command + "'; type help");
           yield false;
@@ -179,18 +177,18 @@ final class ClusterShell {
   }
 
   /** Prints every member's answer; false if any member did not answer or refused. */
-  private boolean ask(ClusterMember.Request request, Optional<String> member) throws Exception {
+  private boolean ask(String verb, Optional<String> member) throws Exception {
     boolean allOk = true;
-    for (ClusterMember.Reply reply : cluster.ask(request, member, ANSWER_WITHIN)) {
+    for (ClusterMember.Reply reply : cluster.ask(verb, member, ANSWER_WITHIN)) {
       if (!reply.ok()) {
         out.printf("%-28s %s%n", reply.member(), "error: " + reply.error());
         allOk = false;
         continue;
       }
-      switch (request) {
-        case PING ->
+      switch (verb) {
+        case Duties.PING ->
             out.printf("%-28s %.2f ms%n", reply.member(), reply.rtt().toNanos() / 1_000_000.0);
-        case STATS -> out.printf("%-28s %s%n", reply.member(), describe(reply.fields()));
+        case Duties.STATS -> out.printf("%-28s %s%n", reply.member(), describe(reply.fields()));
         default -> out.printf("%-28s %s%n", reply.member(), dash(reply.fields().get("state")));
       }
     }

@@ -1,7 +1,7 @@
 package dev.conveyor.worker;
 
 import dev.conveyor.core.JanitorLease;
-import dev.conveyor.core.JobQueue;
+import dev.conveyor.core.JobRecovery;
 import dev.conveyor.core.Ledger;
 import dev.conveyor.core.RetryPolicy;
 import dev.conveyor.core.StorageUnavailableException;
@@ -50,7 +50,7 @@ final class Janitor {
   /** How often the roles of the view's members are read again from the ledger. */
   static final Duration ROLES_EVERY = Duration.ofSeconds(2);
 
-  private final JobQueue queue;
+  private final JobRecovery recovery;
   private final Ledger ledger;
   private final JanitorLease lease;
   private final ClusterMember cluster;
@@ -74,13 +74,13 @@ final class Janitor {
    *     after three of them is taken to be cut off, not dead, and left to the sweep
    */
   Janitor(
-      JobQueue queue,
+      JobRecovery recovery,
       Ledger ledger,
       JanitorLease lease,
       ClusterMember cluster,
       RetryPolicy policy,
       Duration heartbeatInterval) {
-    this.queue = queue;
+    this.recovery = recovery;
     this.ledger = ledger;
     this.lease = lease;
     this.cluster = cluster;
@@ -143,14 +143,14 @@ final class Janitor {
       try {
         tick();
       } catch (StorageUnavailableException e) {
-        // the claimer and completer report the outage; the janitor tries again next tick
+        // the claimer and the outcome writer report the outage; the janitor tries again next tick
       } catch (RuntimeException e) {
         if (!running) {
           return; // stopped while waiting on Redis
         }
         LOG.errorf(e, "janitor: unexpected failure; trying again");
       }
-      if (!Worker.pause(TICK)) {
+      if (!Sleep.interruptibly(TICK)) {
         return;
       }
     }
@@ -186,13 +186,10 @@ final class Janitor {
    * beat: a member that only lost touch with the cluster keeps beating, and keeps its jobs.
    */
   void recoverJobsOf(String member, Instant leftAt) {
-    JobQueue.Recovery recovery =
-        queue
-            .recover(member, policy, JobQueue.Owner.LOST, MISSED_BEAT_SLACK)
-            .await()
-            .indefinitely();
+    JobRecovery.Outcome outcome =
+        recovery.reap(member, policy, MISSED_BEAT_SLACK).await().indefinitely();
     long sinceLeft = Duration.between(leftAt, Instant.now()).toMillis();
-    if (recovery.stillBeating()) {
+    if (outcome.stillBeating()) {
       if (sinceLeft > giveUpAfter.toMillis()) {
         LOG.warnf(
             "janitor: %s left the view %d ms ago but still beats in the ledger: cut off from the"
@@ -204,31 +201,31 @@ final class Janitor {
       return;
     }
     departed.remove(member);
-    WorkerMetrics.RECOVERED.increment(recovery.requeued());
-    if (recovery.requeued() + recovery.failed() > 0) {
+    WorkerMetrics.RECOVERED.increment(outcome.requeued());
+    if (outcome.requeued() + outcome.failed() > 0) {
       LOG.infof(
           "janitor: %s is gone (left the view %d ms ago, no beat since); %d of its job(s) back on"
               + " the queue, %d failed as poison pills",
-          member, sinceLeft, recovery.requeued(), recovery.failed());
+          member, sinceLeft, outcome.requeued(), outcome.failed());
     }
   }
 
   /** Recovers the lists of workers that are in no view and whose ledger entry expired. */
   void sweep() {
-    List<String> workers = queue.workers().await().indefinitely();
+    List<String> workers = recovery.workers().await().indefinitely();
     Set<String> inView = new HashSet<>(members);
     for (String worker : workers) {
       if (inView.contains(worker)) {
         continue;
       }
-      JobQueue.Recovery recovery =
-          queue.recover(worker, policy, JobQueue.Owner.LOST, SWEEP_SILENCE).await().indefinitely();
-      if (!recovery.stillBeating()) {
+      JobRecovery.Outcome outcome =
+          recovery.reap(worker, policy, SWEEP_SILENCE).await().indefinitely();
+      if (!outcome.stillBeating()) {
         departed.remove(worker);
-        WorkerMetrics.RECOVERED.increment(recovery.requeued());
+        WorkerMetrics.RECOVERED.increment(outcome.requeued());
         LOG.infof(
             "janitor sweep: %s has no ledger entry; %d of its job(s) back on the queue, %d failed",
-            worker, recovery.requeued(), recovery.failed());
+            worker, outcome.requeued(), outcome.failed());
       }
     }
   }

@@ -3,9 +3,9 @@ package dev.conveyor.worker;
 import dev.conveyor.core.ClaimedJob;
 
 /**
- * The work itself. Conveyor calls it once per attempt on a claim-loop thread; what it returns is
- * stored as the job's JSON result, what it throws is a failed attempt (retried with backoff, then
- * failed). Replace the default by declaring another {@code JobHandler} bean.
+ * The work itself. Conveyor calls it once per attempt, on a virtual thread of the attempt's own;
+ * what it returns is stored as the job's JSON result, what it throws is a failed attempt (retried
+ * with backoff, then failed). Replace the default by declaring another {@code JobHandler} bean.
  */
 @FunctionalInterface
 public interface JobHandler {

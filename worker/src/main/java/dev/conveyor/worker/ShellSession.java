@@ -1,12 +1,12 @@
 package dev.conveyor.worker;
 
-import dev.conveyor.core.ClusterDirectory;
 import dev.conveyor.core.Ledger;
 import dev.conveyor.core.NodeNames;
 import dev.conveyor.core.QueueStats;
-import dev.conveyor.core.RedisKeys;
 import dev.conveyor.core.StorageUnavailableException;
+import dev.conveyor.core.Store;
 import dev.conveyor.core.cluster.ClusterMember;
+import dev.conveyor.core.cluster.Duties;
 import io.vertx.mutiny.redis.client.Redis;
 import jakarta.inject.Singleton;
 import java.io.BufferedReader;
@@ -32,32 +32,14 @@ public class ShellSession {
 
   public ShellSession(WorkerConfig config, Redis redis) {
     this.config = config;
-    RedisKeys keys = new RedisKeys(config.redisPrefix());
+    Store store = Store.of(redis, config);
     this.node = NodeNames.numbered("shell", config.nodeName());
-    this.ledger = new Ledger(redis, keys, config.redisTimeout());
-    this.queue = new QueueStats(redis, keys, config.redisTimeout());
+    this.ledger = store.ledger();
+    this.queue = store.stats();
+    // a shell answers stats and ping; it has nothing to pause or drain
     this.cluster =
         new ClusterMember(
-            config.clusterSettings(config.heartbeatInterval()),
-            new ClusterDirectory(redis, keys, config.redisTimeout()),
-            node,
-            duties(node));
-  }
-
-  /** A shell answers {@code stats} and {@code ping}; it has nothing to pause or drain. */
-  static ClusterMember.Duties duties(String node) {
-    return request ->
-        switch (request) {
-          case STATS, PING -> {
-            Map<String, String> fields = new java.util.LinkedHashMap<>();
-            fields.put("role", "shell");
-            fields.put("state", "running");
-            yield fields;
-          }
-          default ->
-              throw new UnsupportedOperationException(
-                  node + " is a shell: it has no jobs to pause, resume or drain");
-        };
+            config.clusterSettings(), store.directory(), node, Duties.observer("shell", node));
   }
 
   /** Runs the shell on this process' stdin and stdout; the exit code of the process. */
@@ -97,7 +79,7 @@ public class ShellSession {
       } catch (StorageUnavailableException e) {
         // the queue and ledger commands say so when they fail
       }
-      if (!Worker.pause(config.heartbeatInterval())) {
+      if (!Sleep.interruptibly(config.heartbeatInterval())) {
         return;
       }
     }

@@ -1,14 +1,18 @@
 package dev.conveyor.worker;
 
+import dev.conveyor.core.StorageUnavailableException;
+import io.smallrye.mutiny.Uni;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
- * Tracks whether this worker's Redis answers, for the claimer, handlers and completer at once: one
- * log line when an outage starts and one when it ends (not one per attempt), and a capped
- * exponential backoff between attempts while it lasts.
+ * Tracks whether this worker's Redis answers, for all of its threads at once: one log line when an
+ * outage starts and one when it ends (not one per attempt), and a capped exponential backoff
+ * between attempts while it lasts. {@link #untilAnswered} is the one loop that repeats a call until
+ * Redis takes it (claims, outcomes, start-up recovery).
  */
 final class StorageWatch {
 
@@ -47,6 +51,33 @@ final class StorageWatch {
     int n = Math.min(failures.incrementAndGet(), 10);
     long millis = Math.min(FIRST_BACKOFF.toMillis() << (n - 1), MAX_BACKOFF.toMillis());
     return Duration.ofMillis(millis);
+  }
+
+  /**
+   * Runs a call until Redis answers it, backing off while Redis is away; every call repeated here
+   * must be safe to repeat after a lost answer (each script's header says how). Null when this
+   * thread is interrupted first (a stop): the caller's jobs then stay in the processing list, to be
+   * re-queued. Any other failure is thrown.
+   */
+  <T> T untilAnswered(Supplier<Uni<T>> call) {
+    while (!Thread.currentThread().isInterrupted()) {
+      try {
+        T value = call.get().await().indefinitely();
+        answered();
+        return value;
+      } catch (StorageUnavailableException e) {
+        if (!Sleep.interruptibly(failed(e))) {
+          return null;
+        }
+      } catch (RuntimeException e) {
+        if (e.getCause() instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+          return null;
+        }
+        throw e;
+      }
+    }
+    return null;
   }
 
   boolean isDown() {

@@ -1,108 +1,64 @@
 package dev.conveyor.worker;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.conveyor.core.JobQueue;
+import dev.conveyor.core.JobRecovery;
 import dev.conveyor.core.Ledger;
-import dev.conveyor.core.RetryPolicy;
 import dev.conveyor.core.StorageUnavailableException;
+import dev.conveyor.core.Store;
 import io.vertx.mutiny.redis.client.Redis;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 
 /**
- * One worker node: its claimer, handlers and their shared state. Duties, in order: at start, put
- * back whatever its processing list still holds from an earlier life of the same name; run {@code
- * concurrency} jobs at once ({@link Claimer}); move due retries to the queue; on stop, stop
- * claiming, let in-flight jobs finish within the grace, then re-queue any that did not.
+ * One worker node's lifecycle (Sidekiq's launcher): it starts and stops its parts and holds the
+ * state the ledger shows. Duties, in order: start the {@link Housekeeper} (ledger beats, start-up
+ * recovery, promotion of due retries) and the {@link ClaimLoop} (claims, handlers, outcomes); pause
+ * and resume claiming on request; on stop, stop claiming, let in-flight jobs finish within the
+ * grace, re-queue any that did not ({@code retire-6}) and leave the ledger.
  */
 public final class Worker {
 
   private static final Logger LOG = Logger.getLogger(Worker.class);
 
-  /** How often due retries are moved from the delayed set to the queue. */
-  static final Duration PROMOTE_EVERY = Duration.ofSeconds(1);
-
-  /** Most retries moved per promotion, so one call stays short. */
-  static final int PROMOTE_BATCH = 500;
-
-  /** Everything a worker needs to know, from the config or from a test. */
-  public record Settings(
-      String node,
-      int concurrency,
-      Duration claimWait,
-      Duration resultTtl,
-      RetryPolicy retryPolicy,
-      Duration heartbeatInterval,
-      Duration jobTimeout) {
-
-    /** Without a job timeout. */
-    public Settings(
-        String node,
-        int concurrency,
-        Duration claimWait,
-        Duration resultTtl,
-        RetryPolicy retryPolicy,
-        Duration heartbeatInterval) {
-      this(node, concurrency, claimWait, resultTtl, retryPolicy, heartbeatInterval, Duration.ZERO);
-    }
-  }
-
-  private final JobQueue queue;
+  private final JobRecovery recovery;
   private final Ledger ledger;
-  private final Redis claimClient;
-  private final Settings settings;
-  private final JobHandler handler;
-  private final ObjectMapper json;
+  private final WorkerSettings settings;
   private final StorageWatch storage;
-  private final CountDownLatch recovered = new CountDownLatch(1);
-  private final AtomicLong processed = new AtomicLong();
-  private final AtomicLong failed = new AtomicLong();
-  private final AtomicLong inFlight = new AtomicLong();
-  // interrupts handlers that outlive JOB_TIMEOUT; one daemon thread for all handlers
-  private final java.util.concurrent.ScheduledExecutorService watchdog =
-      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
-          Thread.ofPlatform().name("job-timeout").daemon().factory());
-  private final java.util.concurrent.atomic.AtomicInteger popping =
-      new java.util.concurrent.atomic.AtomicInteger();
-  private Claimer claimer;
-  private Thread claimerThread;
+  private final Housekeeper housekeeper;
+  private final ClaimLoop claims;
+  private final WorkerFaults faults;
   private final Instant startedAt = Instant.now();
   private volatile boolean running;
-  private volatile boolean paused;
-  private volatile boolean beating = true;
   private volatile String state = "running";
-  private Thread housekeeper;
 
   /**
-   * @param queue the queue protocol, over the pooled client
-   * @param claimClient a client whose connections the blocking pops may hold (one per loop)
+   * @param claimClient a client whose connections the blocking pops may hold
    * @param redisUrl for log lines only
    */
   public Worker(
-      JobQueue queue,
-      Ledger ledger,
+      Store store,
       Redis claimClient,
       String redisUrl,
-      Settings settings,
+      WorkerSettings settings,
       JobHandler handler,
       ObjectMapper json) {
-    this.queue = queue;
-    this.ledger = ledger;
-    this.claimClient = claimClient;
+    this.recovery = store.recovery();
+    this.ledger = store.ledger();
     this.settings = settings;
-    this.handler = handler;
-    this.json = json;
     this.storage = new StorageWatch(redisUrl);
-    io.micrometer.core.instrument.Gauge.builder(
-            "conveyor.jobs.in_flight", inFlight, AtomicLong::get)
-        .description("jobs this worker is working now")
-        .tag("node", settings.node())
-        .register(io.micrometer.core.instrument.Metrics.globalRegistry);
+    this.housekeeper =
+        new Housekeeper(store.queue(), recovery, ledger, settings, storage, this::entry);
+    this.claims =
+        new ClaimLoop(
+            store.queue(),
+            claimClient,
+            settings,
+            new JobRunner(handler, json, settings.jobTimeout()),
+            storage,
+            housekeeper.recovered());
+    this.faults = new WorkerFaults(claims, housekeeper, () -> running = false);
   }
 
   public String node() {
@@ -118,9 +74,8 @@ public final class Worker {
       return;
     }
     running = true;
-    housekeeper = Thread.ofPlatform().name("housekeeper").daemon().start(this::housekeep);
-    claimer = new Claimer(this, queue, claimClient, settings, handler, json, storage, recovered);
-    claimerThread = Thread.ofVirtual().name("claimer").start(claimer);
+    housekeeper.start();
+    claims.start();
     LOG.infof(
         "worker %s started: %d handler slot(s), result TTL %s",
         settings.node(), settings.concurrency(), settings.resultTtl());
@@ -132,45 +87,29 @@ public final class Worker {
 
   /** True while claiming is paused (a cluster request); in-flight jobs go on. */
   public boolean paused() {
-    return paused;
+    return claims.paused();
   }
 
-  /**
-   * Stops claiming new jobs; in-flight jobs finish. Returns once no loop is still waiting in a pop
-   * (at most one CLAIM_WAIT), so nothing is claimed after it returns; a job such a pop took is
-   * worked as in-flight. The ledger shows {@code paused}.
-   */
+  /** Stops claiming (see {@link ClaimLoop#pause}); in-flight jobs finish; the ledger: paused. */
   public void pause() {
     synchronized (this) {
-      if (!running || paused) {
+      if (!running || claims.paused()) {
         return;
       }
-      paused = true;
       state = "paused";
     }
-    Instant deadline = Instant.now().plus(settings.claimWait()).plusSeconds(1);
-    while (popping.get() > 0 && Instant.now().isBefore(deadline) && pause(Duration.ofMillis(10))) {
-      // a pop under way ends within its claim wait
-    }
+    claims.pause();
     LOG.infof("worker %s paused: no new claims until resumed", settings.node());
-    beat();
-  }
-
-  void popStarted() {
-    popping.incrementAndGet();
-  }
-
-  void popEnded() {
-    popping.decrementAndGet();
+    housekeeper.beat();
   }
 
   /** Claims again after {@link #pause}. */
   public synchronized void resume() {
-    if (running && paused) {
-      paused = false;
+    if (running && claims.paused()) {
+      claims.resume();
       state = "running";
       LOG.infof("worker %s resumed", settings.node());
-      beat();
+      housekeeper.beat();
     }
   }
 
@@ -184,10 +123,7 @@ public final class Worker {
     return storage.isDown();
   }
 
-  /**
-   * Stops claiming, waits up to {@code grace} for in-flight jobs, interrupts those still running,
-   * and re-queues what the processing list still holds. Returns when every job has ended.
-   */
+  /** Stops claiming, lets in-flight jobs end within {@code grace}, re-queues the rest, leaves. */
   public void stop(Duration grace) {
     synchronized (this) {
       if (!running) {
@@ -196,23 +132,13 @@ public final class Worker {
       running = false;
       state = "draining";
     }
-    beat();
+    housekeeper.beat();
     LOG.infof(
         "worker %s stopping: no new claims, %d job(s) in flight, grace %s",
-        settings.node(), inFlight.get(), grace);
-    Instant deadline = Instant.now().plus(grace);
-    joinUntil(claimerThread, deadline);
-    boolean interrupted = !claimer.awaitIdle(deadline) || claimerThread.isAlive();
-    if (interrupted) {
-      claimerThread.interrupt();
-      claimer.interruptHandlers();
-      claimer.awaitIdle(Instant.now().plusSeconds(5));
-      joinUntil(claimerThread, Instant.now().plus(settings.claimWait()).plusSeconds(5));
-    }
-    claimer.closeCompleter(Instant.now().plusSeconds(5));
-    housekeeper.interrupt();
-    watchdog.shutdownNow();
-    if (interrupted) {
+        settings.node(), claims.inFlight(), grace);
+    boolean finished = claims.stop(Instant.now().plus(grace));
+    housekeeper.stop();
+    if (!finished) {
       LOG.warnf(
           "worker %s: grace of %s ran out; re-queueing unfinished jobs", settings.node(), grace);
     }
@@ -224,34 +150,17 @@ public final class Worker {
     }
     LOG.infof(
         "worker %s stopped: %d processed, %d failed",
-        settings.node(), processed.get(), failed.get());
-  }
-
-  /**
-   * Ends every thread at once, without re-queueing its jobs or leaving the ledger: what a killed
-   * process looks like from outside. For in-process tests of the janitor only.
-   */
-  void vanish() {
-    synchronized (this) {
-      running = false;
-    }
-    claimerThread.interrupt();
-    claimer.vanish();
-    housekeeper.interrupt();
+        settings.node(), claims.processed(), claims.failed());
   }
 
   private void requeueOwnJobs() {
     try {
-      JobQueue.Recovery recovery =
-          queue
-              .recover(
-                  settings.node(), settings.retryPolicy(), JobQueue.Owner.STOPPING, Duration.ZERO)
-              .await()
-              .indefinitely();
-      if (recovery.requeued() + recovery.failed() > 0) {
+      JobRecovery.Outcome outcome =
+          recovery.retire(settings.node(), settings.retryPolicy()).await().indefinitely();
+      if (outcome.requeued() + outcome.failed() > 0) {
         LOG.infof(
             "worker %s: %d job(s) back on the queue, %d failed",
-            settings.node(), recovery.requeued(), recovery.failed());
+            settings.node(), outcome.requeued(), outcome.failed());
       }
     } catch (StorageUnavailableException e) {
       LOG.warnf(
@@ -261,134 +170,30 @@ public final class Worker {
     }
   }
 
-  private static void joinUntil(Thread thread, Instant deadline) {
-    long millis = Duration.between(Instant.now(), deadline).toMillis();
-    try {
-      if (millis > 0) {
-        thread.join(millis);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  /**
-   * Start-up recovery of this name's leftovers, then every second: the ledger heartbeat when due
-   * and the promotion of due retries.
-   */
-  private void housekeep() {
-    beat();
-    while (running && recovered.getCount() > 0) {
-      try {
-        JobQueue.Recovery recovery =
-            queue
-                .recover(
-                    settings.node(), settings.retryPolicy(), JobQueue.Owner.STARTING, Duration.ZERO)
-                .await()
-                .indefinitely();
-        storage.answered();
-        if (recovery.requeued() > 0) {
-          LOG.infof(
-              "worker %s: %d job(s) left from an earlier run back on the queue",
-              settings.node(), recovery.requeued());
-        }
-        recovered.countDown();
-      } catch (StorageUnavailableException e) {
-        pause(storage.failed(e));
-      }
-    }
-    // beats keep their interval exactly: the janitor reads a missed beat as a lost worker
-    Instant nextBeat = Instant.now().plus(settings.heartbeatInterval());
-    Instant nextPromotion = Instant.now();
-    while (running) {
-      if (!Instant.now().isBefore(nextBeat)) {
-        nextBeat = nextBeat.plus(settings.heartbeatInterval());
-        beat();
-        if (nextBeat.isBefore(Instant.now())) { // a slow Redis: no burst of late beats
-          nextBeat = Instant.now().plus(settings.heartbeatInterval());
-        }
-      }
-      if (!Instant.now().isBefore(nextPromotion)) {
-        nextPromotion = Instant.now().plus(PROMOTE_EVERY);
-        try {
-          queue.promoteDue(PROMOTE_BATCH).await().indefinitely();
-        } catch (StorageUnavailableException e) {
-          // the claimer and completer report outages; retries wait until Redis returns
-        }
-      }
-      Instant next = nextBeat.isBefore(nextPromotion) ? nextBeat : nextPromotion;
-      Duration wait = Duration.between(Instant.now(), next);
-      if (!wait.isNegative() && !pause(wait)) {
-        return;
-      }
-    }
-  }
-
   private Map<String, String> entry() {
     Map<String, String> fields = Ledger.identity("worker", startedAt);
     fields.put("state", state);
     fields.put("concurrency", Integer.toString(settings.concurrency()));
-    fields.put("in_flight", Long.toString(inFlight.get()));
-    fields.put("processed", Long.toString(processed.get()));
-    fields.put("failed", Long.toString(failed.get()));
+    fields.put("in_flight", Long.toString(claims.inFlight()));
+    fields.put("processed", Long.toString(claims.processed()));
+    fields.put("failed", Long.toString(claims.failed()));
     return fields;
   }
 
-  /**
-   * Stops the ledger beats while everything else goes on: what a long GC pause or a worker cut off
-   * from Redis' heartbeat looks like to the janitor. For in-process tests of fencing only.
-   */
-  void stopBeating() {
-    beating = false;
-  }
-
-  /** Writes this worker's ledger entry; a failed beat is only late, the next one catches up. */
-  private void beat() {
-    if (!beating) {
-      return;
-    }
-    try {
-      ledger
-          .heartbeat(settings.node(), settings.heartbeatInterval(), entry())
-          .await()
-          .indefinitely();
-    } catch (StorageUnavailableException e) {
-      // the claimer and completer report the outage
-    }
-  }
-
-  static boolean pause(Duration duration) {
-    try {
-      TimeUnit.MILLISECONDS.sleep(duration.toMillis());
-      return true;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
-  }
-
-  java.util.concurrent.ScheduledExecutorService watchdog() {
-    return watchdog;
-  }
-
-  void jobStarted() {
-    inFlight.incrementAndGet();
-  }
-
-  void jobEnded(boolean succeeded) {
-    inFlight.decrementAndGet();
-    (succeeded ? processed : failed).incrementAndGet();
+  /** The seam through which in-process tests make this worker fail (never used in production). */
+  WorkerFaults faults() {
+    return faults;
   }
 
   public long processed() {
-    return processed.get();
+    return claims.processed();
   }
 
   public long failed() {
-    return failed.get();
+    return claims.failed();
   }
 
   public long inFlight() {
-    return inFlight.get();
+    return claims.inFlight();
   }
 }

@@ -1,28 +1,17 @@
 package dev.conveyor.worker;
 
+import dev.conveyor.core.cluster.ClusterConfig;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
-import java.util.Optional;
 
 /** The worker's settings; each is set by the environment variable named in its comment. */
 @ConfigMapping(prefix = "conveyor")
-public interface WorkerConfig extends dev.conveyor.core.cluster.ClusterConfig {
+public interface WorkerConfig extends ClusterConfig {
 
   /** The shell profile (QUARKUS_PROFILE=shell): this process is a cluster shell, not a worker. */
   @WithDefault("false")
   boolean shell();
-
-  /** NODE_NAME: this worker's name; default {@code worker-<random>@<host>}. */
-  Optional<String> nodeName();
-
-  /** REDIS_PREFIX: the prefix of every key, so several systems can share one Redis. */
-  @WithDefault("conveyor")
-  String redisPrefix();
-
-  /** REDIS_TIMEOUT: longest wait for one Redis call before it counts as an outage. */
-  @WithDefault("2s")
-  Duration redisTimeout();
 
   /** WORK_DURATION: how long the demo work takes; 0 for none. */
   @WithDefault("3s")
@@ -59,10 +48,6 @@ public interface WorkerConfig extends dev.conveyor.core.cluster.ClusterConfig {
   /** CLAIM_WAIT: how long one blocking pop waits; bounds how long a stop waits on an idle loop. */
   @WithDefault("1s")
   Duration claimWait();
-
-  /** HEARTBEAT_INTERVAL: how often the ledger entry is refreshed; it expires after three. */
-  @WithDefault("2s")
-  Duration heartbeatInterval();
 
   /** SHUTDOWN_GRACE: on SIGTERM, how long in-flight jobs may take before they are re-queued. */
   @WithDefault("30s")

@@ -1,16 +1,25 @@
 package dev.conveyor.worker;
 
-import dev.conveyor.core.cluster.ClusterMember;
+import dev.conveyor.core.cluster.Duties;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * How a worker answers the cluster: its counters for {@code stats}, and {@code pause}, {@code
- * resume} and {@code drain} (finish in-flight work, leave, exit) on request.
+ * How a worker answers the cluster: its counters for {@code stats}, and the worker's own verbs,
+ * {@link #PAUSE}, {@link #RESUME} and {@link #DRAIN}, on request.
  */
-final class WorkerDuties implements ClusterMember.Duties {
+final class WorkerDuties implements Duties {
+
+  /** Stop claiming; in-flight jobs finish. */
+  static final String PAUSE = "pause";
+
+  /** Claim again after a pause. */
+  static final String RESUME = "resume";
+
+  /** Finish in-flight jobs, leave the cluster and exit. */
+  static final String DRAIN = "drain";
 
   private final Worker worker;
   private final Runnable drain;
@@ -25,18 +34,21 @@ final class WorkerDuties implements ClusterMember.Duties {
   }
 
   @Override
-  public Map<String, String> answer(ClusterMember.Request request) {
-    switch (request) {
+  public Map<String, String> answer(String verb) {
+    switch (verb) {
       case PAUSE -> worker.pause();
       case RESUME -> worker.resume();
       case DRAIN -> drain.run();
       case STATS, PING -> {
         // answered below
       }
+      default ->
+          throw new UnsupportedOperationException(
+              worker.node() + " is a worker: it answers stats, ping, pause, resume and drain");
     }
     Map<String, String> fields = new LinkedHashMap<>();
     fields.put("role", "worker");
-    fields.put("state", request == ClusterMember.Request.DRAIN ? "draining" : worker.state());
+    fields.put("state", DRAIN.equals(verb) ? "draining" : worker.state());
     fields.put("concurrency", Integer.toString(worker.concurrency()));
     fields.put("in_flight", Long.toString(worker.inFlight()));
     fields.put("processed", Long.toString(worker.processed()));

@@ -1,14 +1,10 @@
 package dev.conveyor.worker;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.conveyor.core.ClusterDirectory;
-import dev.conveyor.core.JanitorLease;
-import dev.conveyor.core.JobQueue;
-import dev.conveyor.core.Ledger;
 import dev.conveyor.core.NodeNames;
-import dev.conveyor.core.RedisKeys;
 import dev.conveyor.core.RetryPolicy;
 import dev.conveyor.core.StopSignals;
+import dev.conveyor.core.Store;
 import dev.conveyor.core.cluster.ClusterMember;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.ShutdownEvent;
@@ -62,16 +58,14 @@ public class WorkerLifecycle {
             config.failedTtl(),
             RetryPolicy.DEFAULT.maxDeadLetters(),
             config.maxRecoveries());
-    RedisKeys keys = new RedisKeys(config.redisPrefix());
+    Store store = Store.of(redis, config);
     String node = NodeNames.workerName(config.nodeName());
-    JobQueue queue = new JobQueue(redis, keys, config.redisTimeout());
     this.worker =
         new Worker(
-            queue,
-            new Ledger(redis, keys, config.redisTimeout()),
+            store,
             claimClient,
             redisUrl,
-            new Worker.Settings(
+            new WorkerSettings(
                 node,
                 config.concurrency(),
                 config.claimWait(),
@@ -83,15 +77,15 @@ public class WorkerLifecycle {
             json);
     this.cluster =
         new ClusterMember(
-            config.clusterSettings(config.heartbeatInterval()),
-            new ClusterDirectory(redis, keys, config.redisTimeout()),
+            config.clusterSettings(),
+            store.directory(),
             node,
             new WorkerDuties(worker, () -> Quarkus.asyncExit(0)));
     this.janitor =
         new Janitor(
-            queue,
-            new Ledger(redis, keys, config.redisTimeout()),
-            new JanitorLease(redis, keys, config.redisTimeout()),
+            store.recovery(),
+            store.ledger(),
+            store.janitorLease(),
             cluster,
             policy,
             config.heartbeatInterval());
@@ -118,10 +112,7 @@ public class WorkerLifecycle {
       return;
     }
     janitor.start();
-    io.micrometer.core.instrument.Gauge.builder(
-            "conveyor.cluster.size", cluster, c -> c.members().size())
-        .description("members of this node's cluster view")
-        .register(io.micrometer.core.instrument.Metrics.globalRegistry);
+    WorkerMetrics.clusterSize(cluster);
   }
 
   void onStop(@Observes ShutdownEvent event) {

@@ -1,9 +1,12 @@
 package dev.conveyor.worker;
 
+import dev.conveyor.core.cluster.ClusterMember;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The worker's meters, on Micrometer's global registry (Quarkus adds its Prometheus registry to it,
@@ -43,6 +46,21 @@ final class WorkerMetrics {
           .description("from an id taken off the queue to its claim recorded")
           .publishPercentileHistogram()
           .register(Metrics.globalRegistry);
+
+  /** Jobs this worker works now, tagged with its name. */
+  static void inFlight(String node, AtomicLong inFlight) {
+    Gauge.builder("conveyor.jobs.in_flight", inFlight, AtomicLong::get)
+        .description("jobs this worker is working now")
+        .tag("node", node)
+        .register(Metrics.globalRegistry);
+  }
+
+  /** The members of this node's cluster view. */
+  static void clusterSize(ClusterMember cluster) {
+    Gauge.builder("conveyor.cluster.size", cluster, c -> c.members().size())
+        .description("members of this node's cluster view")
+        .register(Metrics.globalRegistry);
+  }
 
   private WorkerMetrics() {}
 }

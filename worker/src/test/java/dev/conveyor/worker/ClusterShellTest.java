@@ -3,12 +3,10 @@ package dev.conveyor.worker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.conveyor.core.ClusterDirectory;
-import dev.conveyor.core.Ledger;
-import dev.conveyor.core.QueueStats;
-import dev.conveyor.core.RedisKeys;
+import dev.conveyor.core.Store;
 import dev.conveyor.core.cluster.ClusterMember;
 import dev.conveyor.core.cluster.ClusterSettings;
+import dev.conveyor.core.cluster.Duties;
 import dev.conveyor.testkit.RedisExtension;
 import dev.conveyor.testkit.TestRedis;
 import java.io.BufferedReader;
@@ -29,15 +27,11 @@ class ClusterShellTest {
   private record Session(int exitCode, String output) {}
 
   private static Session run(TestRedis redis, ClusterMember shell, String script) throws Exception {
-    RedisKeys keys = new RedisKeys(redis.prefix());
+    Store store = Workers.store(redis);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
     int code =
-        new ClusterShell(
-                shell,
-                new Ledger(redis.client(), keys, Workers.TIMEOUT),
-                new QueueStats(redis.client(), keys, Workers.TIMEOUT),
-                out)
+        new ClusterShell(shell, store.ledger(), store.stats(), out)
             .run(new BufferedReader(new StringReader(script)), false);
     return new Session(code, bytes.toString(StandardCharsets.UTF_8));
   }
@@ -53,9 +47,9 @@ class ClusterShellTest {
                 0,
                 Optional.of("test secret"),
                 Duration.ofMillis(300)),
-            new ClusterDirectory(redis.client(), new RedisKeys(redis.prefix()), Workers.TIMEOUT),
+            Workers.store(redis).directory(),
             "shell",
-            ShellSession.duties("shell"));
+            Duties.observer("shell", "shell"));
     shell.join();
     return shell;
   }

@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.conveyor.core.ClaimedJob;
 import dev.conveyor.core.RedisKeys;
 import dev.conveyor.core.cluster.ClusterMember;
+import dev.conveyor.core.cluster.Duties;
 import dev.conveyor.testkit.RedisExtension;
 import dev.conveyor.testkit.TestRedis;
+import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -152,7 +155,7 @@ class JanitorTest {
                 new dev.conveyor.core.ClusterDirectory(
                     redis.client(), new RedisKeys(redis.prefix()), Workers.TIMEOUT),
                 "shell",
-                ShellSession.duties("shell"))) {
+                Duties.observer("shell", "shell"))) {
       workers
           .ledger()
           .heartbeat("shell", Duration.ofSeconds(5), Map.of("role", "shell"))
@@ -185,9 +188,8 @@ class JanitorTest {
   @Test
   void aMemberCutOffFromTheClusterButStillBeatingKeepsItsJobs(TestRedis redis) throws Exception {
     // without Quarkus, the global registry has no registry of its own to count in
-    if (io.micrometer.core.instrument.Metrics.globalRegistry.getRegistries().isEmpty()) {
-      io.micrometer.core.instrument.Metrics.addRegistry(
-          new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+    if (Metrics.globalRegistry.getRegistries().isEmpty()) {
+      Metrics.addRegistry(new SimpleMeterRegistry());
     }
     double fencedBefore = WorkerMetrics.FENCED.count();
     double recoveredBefore = WorkerMetrics.RECOVERED.count();
@@ -219,15 +221,16 @@ class JanitorTest {
           .atMost(Duration.ofSeconds(5))
           .until(() -> "worked".equals(workers.status(id)));
       assertEquals(1, b.completions.get(id).get());
+      assertEquals(0.0, WorkerMetrics.RECOVERED.count() - recoveredBefore, "nothing recovered");
+      assertEquals(0.0, WorkerMetrics.FENCED.count() - fencedBefore, "nothing fenced");
     }
   }
 
   @Test
   void aWorkerThatWasTakenForDeadAndWakesUpCannotOverwriteTheJob(TestRedis redis) throws Exception {
     // without Quarkus, the global registry has no registry of its own to count in
-    if (io.micrometer.core.instrument.Metrics.globalRegistry.getRegistries().isEmpty()) {
-      io.micrometer.core.instrument.Metrics.addRegistry(
-          new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+    if (Metrics.globalRegistry.getRegistries().isEmpty()) {
+      Metrics.addRegistry(new SimpleMeterRegistry());
     }
     double fencedBefore = WorkerMetrics.FENCED.count();
     double recoveredBefore = WorkerMetrics.RECOVERED.count();
@@ -247,7 +250,7 @@ class JanitorTest {
           .until(() -> "b".equals(workerOf(workers, id)));
 
       // a long pause, as the cluster sees it: no beats, out of the view; b's job thread goes on
-      nodeB.worker().stopBeating();
+      nodeB.worker().faults().stopBeating();
       nodeB.cluster().close();
       Awaitility.await()
           .atMost(Duration.ofSeconds(5))
@@ -312,7 +315,7 @@ class JanitorTest {
       ClusterMember.Reply paused =
           nodeA
               .cluster()
-              .ask(ClusterMember.Request.PAUSE, Optional.of("b"), Duration.ofSeconds(2))
+              .ask(WorkerDuties.PAUSE, Optional.of("b"), Duration.ofSeconds(2))
               .getFirst();
       assertEquals("paused", paused.fields().get("state"));
       Awaitility.await()
@@ -327,7 +330,7 @@ class JanitorTest {
           .atMost(Duration.ofSeconds(2))
           .until(() -> "pending".equals(workers.status(id)));
 
-      nodeA.cluster().ask(ClusterMember.Request.RESUME, Optional.of("b"), Duration.ofSeconds(2));
+      nodeA.cluster().ask(WorkerDuties.RESUME, Optional.of("b"), Duration.ofSeconds(2));
       assertTrue(nodeA.worker().paused(), "a request for b reaches b only");
       Awaitility.await()
           .atMost(Duration.ofSeconds(5))
@@ -339,9 +342,7 @@ class JanitorTest {
           .untilAsserted(
               () -> {
                 List<ClusterMember.Reply> stats =
-                    nodeA
-                        .cluster()
-                        .ask(ClusterMember.Request.STATS, Optional.empty(), Duration.ofSeconds(2));
+                    nodeA.cluster().ask(Duties.STATS, Optional.empty(), Duration.ofSeconds(2));
                 assertEquals(2, stats.size(), stats.toString());
                 assertTrue(
                     stats.stream()
@@ -350,7 +351,7 @@ class JanitorTest {
                     stats.toString());
               });
 
-      nodeA.cluster().ask(ClusterMember.Request.DRAIN, Optional.of("b"), Duration.ofSeconds(2));
+      nodeA.cluster().ask(WorkerDuties.DRAIN, Optional.of("b"), Duration.ofSeconds(2));
       Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !nodeB.worker().running());
       Awaitility.await()
           .atMost(Duration.ofSeconds(3))

@@ -2,12 +2,11 @@ package dev.conveyor.worker;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.core.CallbackId;
-import dev.conveyor.core.ClusterDirectory;
-import dev.conveyor.core.JanitorLease;
 import dev.conveyor.core.JobQueue;
 import dev.conveyor.core.Ledger;
 import dev.conveyor.core.RedisKeys;
 import dev.conveyor.core.RetryPolicy;
+import dev.conveyor.core.Store;
 import dev.conveyor.core.cluster.ClusterMember;
 import dev.conveyor.core.cluster.ClusterSettings;
 import dev.conveyor.testkit.TestRedis;
@@ -37,8 +36,12 @@ final class Workers implements AutoCloseable {
     this.queue = queue(redis);
   }
 
+  static Store store(TestRedis redis) {
+    return new Store(redis.client(), new RedisKeys(redis.prefix()), TIMEOUT);
+  }
+
   static JobQueue queue(TestRedis redis) {
-    return new JobQueue(redis.client(), new RedisKeys(redis.prefix()), TIMEOUT);
+    return store(redis).queue();
   }
 
   Worker start(String node, int concurrency, JobHandler handler) {
@@ -83,11 +86,10 @@ final class Workers implements AutoCloseable {
     clients.add(pooled);
     Worker worker =
         new Worker(
-            new JobQueue(pooled, new RedisKeys(redis.prefix()), TIMEOUT),
-            new Ledger(pooled, new RedisKeys(redis.prefix()), TIMEOUT),
+            new Store(pooled, new RedisKeys(redis.prefix()), TIMEOUT),
             claims,
             redis.url(),
-            new Worker.Settings(
+            new WorkerSettings(
                 node,
                 concurrency,
                 Duration.ofMillis(200),
@@ -108,20 +110,20 @@ final class Workers implements AutoCloseable {
   /** Starts a worker that joins cluster {@code test} on loopback and runs the janitor. */
   Node startNode(String name, Duration heartbeat, JobHandler handler) throws Exception {
     Worker worker = start(name, 1, handler, QUICK_RETRIES, Duration.ofSeconds(30), heartbeat);
-    RedisKeys keys = new RedisKeys(redis.prefix());
+    Store store = store(redis);
     ClusterMember cluster =
         new ClusterMember(
             new ClusterSettings(
                 "test", "127.0.0.1", 0, Optional.empty(), 0, Optional.of("test secret"), heartbeat),
-            new ClusterDirectory(redis.client(), keys, TIMEOUT),
+            store.directory(),
             name,
             new WorkerDuties(
                 worker, () -> Thread.ofPlatform().start(() -> worker.stop(Duration.ofSeconds(5)))));
     Janitor janitor =
         new Janitor(
-            queue,
-            ledger(),
-            new JanitorLease(redis.client(), keys, TIMEOUT),
+            store.recovery(),
+            store.ledger(),
+            store.janitorLease(),
             cluster,
             QUICK_RETRIES,
             heartbeat);
@@ -135,7 +137,7 @@ final class Workers implements AutoCloseable {
   /** What a kill -9 looks like from outside: no more beats, no recovery, gone from the view. */
   void kill(Node node) {
     node.janitor().stop();
-    node.worker().vanish();
+    node.worker().faults().vanish();
     node.cluster().close();
   }
 
@@ -147,7 +149,7 @@ final class Workers implements AutoCloseable {
   }
 
   Ledger ledger() {
-    return new Ledger(redis.client(), new RedisKeys(redis.prefix()), TIMEOUT);
+    return store(redis).ledger();
   }
 
   String status(String id) {

@@ -1,14 +1,15 @@
 package dev.conveyor.core.cluster;
 
+import dev.conveyor.core.StoreConfig;
 import io.smallrye.config.WithDefault;
-import java.time.Duration;
 import java.util.Optional;
 
 /**
  * The cluster settings every member reads from its environment (workers, sysmon, the shell): the
  * apps' config mappings extend it, so the keys, their defaults and their meaning are written once.
+ * A member also reaches the store, whose settings come with it.
  */
-public interface ClusterConfig {
+public interface ClusterConfig extends StoreConfig {
 
   /** CLUSTER_NAME: nodes with the same name (and Redis prefix) form one cluster. */
   @WithDefault("conveyor")
@@ -32,8 +33,8 @@ public interface ClusterConfig {
   /** CLUSTER_SECRET: a node must know it to join; without it, anyone who can connect joins. */
   Optional<String> clusterSecret();
 
-  /** These settings, with discovery records refreshed every {@code heartbeat}. */
-  default ClusterSettings clusterSettings(Duration heartbeat) {
+  /** These settings, with discovery records refreshed every HEARTBEAT_INTERVAL. */
+  default ClusterSettings clusterSettings() {
     return new ClusterSettings(
         clusterName(),
         clusterBindAddr(),
@@ -41,6 +42,6 @@ public interface ClusterConfig {
         clusterExternalAddr(),
         clusterExternalPort(),
         clusterSecret(),
-        heartbeat);
+        heartbeatInterval());
   }
 }

@@ -1,7 +1,6 @@
 package dev.conveyor.core.cluster;
 
 import dev.conveyor.core.ClusterDirectory;
-import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -14,6 +13,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 import org.jgroups.Address;
+import org.jgroups.Event;
 import org.jgroups.JChannel;
 import org.jgroups.Message;
 import org.jgroups.ObjectMessage;
@@ -22,74 +22,21 @@ import org.jgroups.View;
 import org.jgroups.blocks.MessageDispatcher;
 import org.jgroups.blocks.RequestOptions;
 import org.jgroups.blocks.ResponseMode;
-import org.jgroups.conf.ClassConfigurator;
-import org.jgroups.protocols.AUTH;
-import org.jgroups.protocols.FD_ALL3;
-import org.jgroups.protocols.FD_SOCK2;
-import org.jgroups.protocols.FRAG4;
-import org.jgroups.protocols.MERGE3;
-import org.jgroups.protocols.MFC;
-import org.jgroups.protocols.TCP;
-import org.jgroups.protocols.UFC;
-import org.jgroups.protocols.UNICAST3;
-import org.jgroups.protocols.VERIFY_SUSPECT2;
-import org.jgroups.protocols.pbcast.GMS;
-import org.jgroups.protocols.pbcast.NAKACK2;
-import org.jgroups.protocols.pbcast.STABLE;
-import org.jgroups.stack.Protocol;
+import org.jgroups.blocks.RspFilter;
 import org.jgroups.util.NameCache;
 import org.jgroups.util.Rsp;
 import org.jgroups.util.RspList;
-import org.jgroups.util.StackType;
-import org.jgroups.util.Util;
 
 /**
  * This node's membership in the JGroups cluster, and the way members talk: join and leave, the
  * current view and its coordinator, and requests ({@link Request}) that every member answers
- * according to its role ({@link Duties}). The stack is TCP with discovery in Redis ({@link
- * REDIS_PING}), crash detection by closed sockets (FD_SOCK2) and missed heartbeats (FD_ALL3), split
- * views merged by MERGE3, and, with a secret, joins and merges authenticated (AUTH with {@link
- * ClusterSecretToken}); requests are answered for members of the view only. Traffic is not
- * encrypted (see the limits in {@code docs/design/cluster.md}, with the timings).
+ * according to its role ({@link Duties}: {@link Duties#STATS}, {@link Duties#PING} and the verbs of
+ * the role). {@link ClusterStack} builds the protocol stack; requests are answered for members of
+ * the view only.
  */
 public final class ClusterMember implements AutoCloseable {
 
   private static final Logger LOG = Logger.getLogger(ClusterMember.class);
-
-  /** How many ports above CLUSTER_PORT are tried, so several members can share a host. */
-  public static final int PORT_RANGE = 50;
-
-  /** A member that sends neither messages nor heartbeats for this long is suspected. */
-  static final Duration SILENCE_SUSPECTED = Duration.ofSeconds(6);
-
-  /** How long a suspicion is checked before the member is excluded. */
-  static final Duration SUSPICION_CHECK = Duration.ofMillis(500);
-
-  private static final short TOKEN_MAGIC = 1732;
-
-  static {
-    ClassConfigurator.addProtocol(REDIS_PING.PROTOCOL_ID, REDIS_PING.class);
-    ClassConfigurator.add(TOKEN_MAGIC, ClusterSecretToken.class);
-  }
-
-  /** What one member may ask of another. */
-  public enum Request {
-    /** the member's role, state and counters */
-    STATS,
-    /** nothing but an answer: the round trip is the point */
-    PING,
-    /** a worker stops claiming; its in-flight jobs finish */
-    PAUSE,
-    /** a paused worker claims again */
-    RESUME,
-    /** a worker finishes its in-flight jobs, leaves and exits */
-    DRAIN
-  }
-
-  /** How this node answers requests; a role that cannot do one throws with the reason. */
-  public interface Duties {
-    Map<String, String> answer(Request request);
-  }
 
   /** One member's answer: its fields, or why there is none; and the round trip. */
   public record Reply(String member, Map<String, String> fields, String error, Duration rtt) {
@@ -136,7 +83,7 @@ public final class ClusterMember implements AutoCloseable {
               + " cluster '%s' and pause or drain workers; set it on every node",
           settings.name());
     }
-    channel = new JChannel(protocols()).name(nodeName);
+    channel = new JChannel(ClusterStack.protocols(settings, directory)).name(nodeName);
     dispatcher =
         new MessageDispatcher(channel, this::handle)
             .setReceiver(
@@ -170,42 +117,6 @@ public final class ClusterMember implements AutoCloseable {
     LOG.infof(
         "%s joined cluster '%s' at %s: %s",
         nodeName, settings.name(), physicalAddress(), members());
-  }
-
-  private List<Protocol> protocols() throws Exception {
-    TCP tcp = new TCP();
-    tcp.setBindAddress(Util.getAddress(settings.bindAddress(), StackType.IPv4));
-    tcp.setBindPort(settings.port());
-    tcp.setPortRange(settings.port() == 0 ? 0 : PORT_RANGE);
-    if (settings.externalAddress().isPresent()) {
-      tcp.setExternalAddr(InetAddress.getByName(settings.externalAddress().get()));
-    }
-    if (settings.externalPort() > 0) {
-      tcp.setExternalPort(settings.externalPort());
-    }
-    List<Protocol> stack = new ArrayList<>();
-    stack.add(tcp);
-    stack.add(new REDIS_PING(directory, settings.discoveryRefresh(), Duration.ofMillis(300)));
-    // a split (a partition healed, members that founded a cluster each) is merged in seconds
-    stack.add(new MERGE3().setMinInterval(300).setMaxInterval(1000).setCheckInterval(1600));
-    // a killed process closes its sockets: suspected at once; a lost host by silence
-    stack.add(new FD_SOCK2());
-    stack.add(new FD_ALL3().setTimeout(SILENCE_SUSPECTED.toMillis()).setInterval(1000));
-    stack.add(new VERIFY_SUSPECT2().setTimeout(SUSPICION_CHECK.toMillis()));
-    stack.add(new NAKACK2().useMcastXmit(false));
-    stack.add(new UNICAST3());
-    stack.add(new STABLE());
-    if (settings.secret().isPresent()) {
-      AUTH auth = new AUTH();
-      ClusterSecretToken token = new ClusterSecretToken(settings.name(), settings.secret().get());
-      token.setAuth(auth);
-      stack.add(auth.setAuthToken(token));
-    }
-    stack.add(new GMS().setJoinTimeout(2000).setLeaveTimeout(1000).printLocalAddress(false));
-    stack.add(new MFC());
-    stack.add(new UFC());
-    stack.add(new FRAG4());
-    return stack;
   }
 
   private void viewAccepted(View newView) {
@@ -250,8 +161,7 @@ public final class ClusterMember implements AutoCloseable {
       // only members may ask: a process that was refused, or left, gets nothing
       throw new SecurityException(msg.getSrc() + " is not a member of cluster " + current);
     }
-    Request request = Request.valueOf(msg.getObject());
-    return encode(duties.answer(request));
+    return encode(duties.answer(msg.getObject()));
   }
 
   /** The host:port other members reach this node at. */
@@ -259,10 +169,7 @@ public final class ClusterMember implements AutoCloseable {
     JChannel current = channel;
     return current == null
         ? "-"
-        : String.valueOf(
-            current.down(
-                new org.jgroups.Event(
-                    org.jgroups.Event.GET_PHYSICAL_ADDRESS, current.getAddress())));
+        : String.valueOf(current.down(new Event(Event.GET_PHYSICAL_ADDRESS, current.getAddress())));
   }
 
   public String nodeName() {
@@ -291,8 +198,7 @@ public final class ClusterMember implements AutoCloseable {
    * Asks every member, or only {@code member}, and waits up to {@code timeout} for the answers;
    * members that do not answer in time appear with an error.
    */
-  public List<Reply> ask(Request request, Optional<String> member, Duration timeout)
-      throws Exception {
+  public List<Reply> ask(String verb, Optional<String> member, Duration timeout) throws Exception {
     View current = view;
     if (current == null) {
       throw new IllegalStateException(nodeName + " has not joined the cluster");
@@ -312,12 +218,12 @@ public final class ClusterMember implements AutoCloseable {
     RspList<String> replies =
         dispatcher.castMessage(
             targets,
-            new ObjectMessage(null, request.name()),
+            new ObjectMessage(null, verb),
             // unicast to each target: a cast to some members would reach them all
             new RequestOptions(ResponseMode.GET_ALL, timeout.toMillis())
                 .anycasting(true)
                 .rspFilter(
-                    new org.jgroups.blocks.RspFilter() {
+                    new RspFilter() {
                       @Override
                       public boolean isAcceptable(Object response, Address sender) {
                         answeredAt.put(sender, System.nanoTime());

@@ -9,7 +9,7 @@ import java.util.Optional;
  * @param name CLUSTER_NAME: nodes with the same name (and Redis prefix) form one cluster
  * @param bindAddress CLUSTER_BIND_ADDR: an IP, or a JGroups keyword such as {@code non_loopback},
  *     {@code site_local} or {@code match-interface:eth0}
- * @param port CLUSTER_PORT: the first TCP port tried (the next {@link ClusterMember#PORT_RANGE} are
+ * @param port CLUSTER_PORT: the first TCP port tried (the next {@code ClusterStack.PORT_RANGE} are
  *     tried when it is taken; 0 for any free port). Failure detection listens 100 above.
  * @param externalAddress CLUSTER_EXTERNAL_ADDR: the address other members must use, behind NAT
  * @param externalPort CLUSTER_EXTERNAL_PORT: the port other members must use, behind NAT (0: same)

@@ -50,7 +50,7 @@ class ClusterMemberTest {
         new ClusterDirectory(redis.client(), new RedisKeys(redis.prefix()), Duration.ofSeconds(2));
     ClusterMember member =
         new ClusterMember(
-            settings, directory, name, request -> Map.of("name", name, "asked", request.name()));
+            settings, directory, name, request -> Map.of("name", name, "asked", request));
     started.add(member);
     return member;
   }
@@ -102,23 +102,23 @@ class ClusterMemberTest {
     Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> a.members().size() == 2);
 
     List<ClusterMember.Reply> replies =
-        a.ask(ClusterMember.Request.STATS, Optional.empty(), Duration.ofSeconds(2));
+        a.ask(Duties.STATS, Optional.empty(), Duration.ofSeconds(2));
     assertEquals(
         List.of("a", "b"), replies.stream().map(ClusterMember.Reply::member).sorted().toList());
     for (ClusterMember.Reply reply : replies) {
       assertTrue(reply.ok(), reply.toString());
       assertEquals(reply.member(), reply.fields().get("name"));
-      assertEquals("STATS", reply.fields().get("asked"));
+      assertEquals(Duties.STATS, reply.fields().get("asked"));
     }
     ClusterMember.Reply ping =
-        a.ask(ClusterMember.Request.PING, Optional.of("b"), Duration.ofSeconds(2)).getFirst();
+        a.ask(Duties.PING, Optional.of("b"), Duration.ofSeconds(2)).getFirst();
     assertEquals("b", ping.member());
     assertTrue(ping.ok());
     assertTrue(
         ping.rtt().compareTo(Duration.ZERO) > 0 && ping.rtt().compareTo(Duration.ofSeconds(2)) < 0);
     assertThrows(
         IllegalArgumentException.class,
-        () -> a.ask(ClusterMember.Request.PING, Optional.of("nobody"), Duration.ofSeconds(1)));
+        () -> a.ask(Duties.PING, Optional.of("nobody"), Duration.ofSeconds(1)));
   }
 
   @Test
@@ -137,8 +137,7 @@ class ClusterMemberTest {
     assertTrue(noSecret.getMessage().contains("refused"), noSecret.getMessage());
 
     assertEquals(List.of("a", "b"), sorted(a.members()));
-    assertTrue(
-        a.ask(ClusterMember.Request.PING, Optional.of("b"), Duration.ofSeconds(2)).getFirst().ok());
+    assertTrue(a.ask(Duties.PING, Optional.of("b"), Duration.ofSeconds(2)).getFirst().ok());
     ClusterMember c = member(redis, "c", SECRET);
     c.join();
     Awaitility.await()

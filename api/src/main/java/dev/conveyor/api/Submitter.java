@@ -1,5 +1,7 @@
-package dev.conveyor.core;
+package dev.conveyor.api;
 
+import dev.conveyor.core.JobQueue;
+import dev.conveyor.core.StorageUnavailableException;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
 import java.time.Duration;

@@ -1,9 +1,14 @@
-package dev.conveyor.core;
+package dev.conveyor.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.conveyor.core.JobQueue;
+import dev.conveyor.core.JobStatus;
+import dev.conveyor.core.RedisKeys;
+import dev.conveyor.core.StorageUnavailableException;
+import dev.conveyor.core.Store;
 import dev.conveyor.testkit.PrivateRedis;
 import dev.conveyor.testkit.RedisExtension;
 import dev.conveyor.testkit.TestRedis;
@@ -28,7 +33,7 @@ class SubmitterTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(2);
 
   private static JobQueue queue(TestRedis redis) {
-    return new JobQueue(redis.client(), new RedisKeys(redis.prefix()), TIMEOUT);
+    return new Store(redis.client(), new RedisKeys(redis.prefix()), TIMEOUT).queue();
   }
 
   private static CompletableFuture<JobQueue.Submission> start(Uni<JobQueue.Submission> call) {

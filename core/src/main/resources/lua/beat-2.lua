@@ -1,5 +1,5 @@
 --[[
-  heartbeat-2.lua: keep one node's ledger entry fresh, and drop members whose entry expired.
+  beat-2.lua: keep one node's ledger entry fresh, and drop members whose entry expired.
 
   KEYS[1] the node's hash  (conveyor:node:<name>)
   KEYS[2] ledger zset      (conveyor:ledger), score = when the member's entry expires (ms)
@@ -10,8 +10,8 @@
   Returns the number of expired members dropped from the ledger. `last_beat` is set from Redis'
   clock, so readers never compare clocks of different hosts.
 ]]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+--@include now_ms
+local now = now_ms()
 local ttl = tonumber(ARGV[2])
 redis.call('HSET', KEYS[1], 'name', ARGV[1], 'last_beat', now, unpack(ARGV, 3))
 redis.call('PEXPIRE', KEYS[1], ttl)

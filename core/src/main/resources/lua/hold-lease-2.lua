@@ -1,5 +1,5 @@
 --[[
-  janitor-2.lua: take or keep the janitor's lease, the Redis guard that lets only one node run the
+  hold-lease-2.lua: take or keep the janitor's lease, the Redis guard that lets only one node run the
   janitor even when the cluster is split into views that each have a coordinator.
 
   KEYS[1] janitor lease string       (conveyor:janitor), value = the holder's node name
@@ -14,6 +14,7 @@
   its view and the holder has stopped beating: a dead coordinator's lease does not delay the
   recovery of its own jobs.
 ]]
+--@include now_ms
 local holder = redis.call('GET', KEYS[1])
 local function take()
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -23,8 +24,7 @@ if not holder or holder == ARGV[1] then
   return take()
 end
 if holder == ARGV[3] then
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local now = now_ms()
   local entry = redis.call('HMGET', KEYS[2] .. holder, 'last_beat', 'heartbeat_ms')
   if not entry[1] or now - tonumber(entry[1]) >= tonumber(entry[2] or 0) + tonumber(ARGV[4]) then
     return take()

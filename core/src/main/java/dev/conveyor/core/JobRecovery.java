@@ -1,0 +1,124 @@
+package dev.conveyor.core;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.redis.client.Command;
+import io.vertx.mutiny.redis.client.Redis;
+import io.vertx.mutiny.redis.client.Request;
+import io.vertx.mutiny.redis.client.Response;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Putting a worker's jobs back on the queue, one script per moment: the worker itself at its start
+ * ({@code enlist-6}) and at its orderly stop ({@code retire-6}), the cluster janitor after the
+ * worker was lost ({@code reap-8}). Each puts the worker's processing list back at the head of the
+ * queue and fails the jobs lost too often (poison pills). Fails with {@link
+ * StorageUnavailableException} when Redis does not answer in time.
+ */
+public final class JobRecovery {
+
+  private static final LuaScript ENLIST = LuaScript.load("enlist-6.lua");
+  private static final LuaScript RETIRE = LuaScript.load("retire-6.lua");
+  private static final LuaScript REAP = LuaScript.load("reap-8.lua");
+
+  private final Redis redis;
+  private final RedisKeys keys;
+  private final Duration timeout;
+
+  public JobRecovery(Redis redis, RedisKeys keys, Duration timeout) {
+    this.redis = redis;
+    this.keys = keys;
+    this.timeout = timeout;
+  }
+
+  /**
+   * How many of a worker's jobs went back to the queue, and how many were failed instead; or, for a
+   * worker that {@link #reap} found still beating, none and {@code stillBeating}.
+   */
+  public record Outcome(int requeued, int failed, boolean stillBeating) {
+    public Outcome(int requeued, int failed) {
+      this(requeued, failed, false);
+    }
+  }
+
+  /**
+   * A worker starts: what an earlier life of its name left goes back on the queue, and the name is
+   * registered among the workers (so the janitor's sweep finds its list without a scan).
+   */
+  public Uni<Outcome> enlist(String node, RetryPolicy policy) {
+    return run(ENLIST, ownKeys(node), args(node, policy), "recover at start");
+  }
+
+  /** A worker stops in an orderly way: its unfinished jobs go back, its name is unregistered. */
+  public Uni<Outcome> retire(String node, RetryPolicy policy) {
+    return run(RETIRE, ownKeys(node), args(node, policy), "recover at stop");
+  }
+
+  /**
+   * The janitor recovers a worker it believes dead, only if the worker's ledger entry has been
+   * silent for its own heartbeat interval plus {@code silentFor} (or is gone): a worker that beat
+   * more recently keeps its jobs, and the answer says {@code stillBeating}. Also removes the entry
+   * and unregisters the worker, in the same step.
+   */
+  public Uni<Outcome> reap(String node, RetryPolicy policy, Duration silentFor) {
+    List<String> args = args(node, policy);
+    args.add(Long.toString(silentFor.toMillis()));
+    return run(
+        REAP,
+        List.of(
+            keys.processing(node),
+            keys.queue(),
+            keys.stats(),
+            keys.deadLetters(),
+            keys.jobPrefix(),
+            keys.node(node),
+            keys.ledger(),
+            keys.workers()),
+        args,
+        "reap");
+  }
+
+  /** The workers that may own a processing list (see {@link RedisKeys#workers}), by name. */
+  public Uni<List<String>> workers() {
+    return Guard.timed(
+            redis.send(Request.cmd(Command.SMEMBERS).arg(keys.workers())), timeout, "list workers")
+        .map(
+            r -> {
+              List<String> names = new ArrayList<>();
+              for (int i = 0; i < r.size(); i++) {
+                names.add(r.get(i).toString());
+              }
+              return names.stream().sorted().toList();
+            });
+  }
+
+  private List<String> ownKeys(String node) {
+    return List.of(
+        keys.processing(node),
+        keys.queue(),
+        keys.stats(),
+        keys.deadLetters(),
+        keys.jobPrefix(),
+        keys.workers());
+  }
+
+  private static List<String> args(String node, RetryPolicy policy) {
+    List<String> args = new ArrayList<>(5);
+    args.add(node);
+    args.add(Integer.toString(policy.maxRecoveries()));
+    args.add(Long.toString(policy.failedTtl().toMillis()));
+    args.add(Integer.toString(policy.maxDeadLetters()));
+    return args;
+  }
+
+  private Uni<Outcome> run(LuaScript script, List<String> keys, List<String> args, String what) {
+    return Guard.timed(script.run(redis, keys, args), timeout, what).map(JobRecovery::outcome);
+  }
+
+  private static Outcome outcome(Response r) {
+    return r.get(0).toInteger() < 0
+        ? new Outcome(0, 0, true)
+        : new Outcome(r.get(0).toInteger(), r.get(1).toInteger());
+  }
+}

@@ -1,0 +1,95 @@
+package dev.conveyor.core;
+
+import io.vertx.mutiny.redis.client.Redis;
+import java.time.Duration;
+
+/**
+ * The one place that builds the store's objects: every app (and test) asks it for the queue, the
+ * ledger, the consoles' reads and the cluster's directory, all over one client, one key prefix and
+ * one call timeout. The objects are stateless and thread-safe; each is built once.
+ */
+public final class Store {
+
+  private final RedisKeys keys;
+  private final Duration timeout;
+  private final JobQueue queue;
+  private final JobRecovery recovery;
+  private final DeadLetters deadLetters;
+  private final Ledger ledger;
+  private final QueueStats stats;
+  private final Overview overview;
+  private final ClusterDirectory directory;
+  private final JanitorLease janitorLease;
+
+  /**
+   * @param redis the client (the Quarkus-managed one in the apps)
+   * @param keys key names, with this system's prefix
+   * @param timeout how long one Redis call may take before Redis counts as unavailable
+   */
+  public Store(Redis redis, RedisKeys keys, Duration timeout) {
+    this.keys = keys;
+    this.timeout = timeout;
+    this.queue = new JobQueue(redis, keys, timeout);
+    this.recovery = new JobRecovery(redis, keys, timeout);
+    this.deadLetters = new DeadLetters(redis, keys, timeout);
+    this.ledger = new Ledger(redis, keys, timeout);
+    this.stats = new QueueStats(redis, keys, timeout);
+    this.overview = new Overview(redis, keys, timeout, stats, ledger);
+    this.directory = new ClusterDirectory(redis, keys, timeout);
+    this.janitorLease = new JanitorLease(redis, keys, timeout);
+  }
+
+  /** The store as a node's config (REDIS_PREFIX, REDIS_TIMEOUT) describes it. */
+  public static Store of(Redis redis, StoreConfig config) {
+    return new Store(redis, new RedisKeys(config.redisPrefix()), config.redisTimeout());
+  }
+
+  public RedisKeys keys() {
+    return keys;
+  }
+
+  /** How long one Redis call may take before Redis counts as unavailable. */
+  public Duration timeout() {
+    return timeout;
+  }
+
+  /** The job transitions: submit, claim, complete, fail, promote, and the reads. */
+  public JobQueue queue() {
+    return queue;
+  }
+
+  /** Putting a worker's jobs back on the queue: at its start, at its stop, after its loss. */
+  public JobRecovery recovery() {
+    return recovery;
+  }
+
+  /** An operator's requeue or delete of a failed job. */
+  public DeadLetters deadLetters() {
+    return deadLetters;
+  }
+
+  /** The ledger of running nodes. */
+  public Ledger ledger() {
+    return ledger;
+  }
+
+  /** The queue's counts, for consoles. */
+  public QueueStats stats() {
+    return stats;
+  }
+
+  /** One look at everything, for consoles. */
+  public Overview overview() {
+    return overview;
+  }
+
+  /** Where JGroups members leave their addresses (REDIS_PING). */
+  public ClusterDirectory directory() {
+    return directory;
+  }
+
+  /** The janitor's Redis guard. */
+  public JanitorLease janitorLease() {
+    return janitorLease;
+  }
+}

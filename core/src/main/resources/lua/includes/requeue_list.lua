@@ -1,0 +1,39 @@
+-- requeue_list(list, queue, stats, dead, job_prefix, node, max_recoveries, failed_ttl, max_dead,
+-- now): puts the jobs of a worker's processing list back at the head of the queue, fails the ones
+-- lost max_recoveries times (poison pills) into the dead letters, drops ids that are no longer
+-- this worker's (completed, or recovered and claimed elsewhere), and deletes the list.
+-- Returns requeued, failed.
+local function requeue_list(list, queue, stats, dead, job_prefix, node, max_recoveries,
+                            failed_ttl, max_dead, now)
+  local requeued, failed = 0, 0
+  -- the list's head is its newest entry; pushing newest first leaves the oldest next in line
+  for _, id in ipairs(redis.call('LRANGE', list, 0, -1)) do
+    local job = job_prefix .. id
+    local status = redis.call('HGET', job, 'status')
+    if status == 'pending' then
+      -- moved by BLMOVE but never claimed
+      redis.call('RPUSH', queue, id)
+      requeued = requeued + 1
+    elseif status == 'working' and redis.call('HGET', job, 'worker') == node then
+      local recoveries = redis.call('HINCRBY', job, 'recoveries', 1)
+      redis.call('HDEL', job, 'lease', 'worker', 'started_at')
+      if recoveries >= tonumber(max_recoveries) then
+        redis.call('HSET', job, 'status', 'failed', 'failed_at', now,
+          'last_error', 'worker ' .. node .. ' was lost while working this job ' .. recoveries ..
+          ' times; not retried again (poison pill?)')
+        redis.call('PEXPIRE', job, failed_ttl)
+        redis.call('LPUSH', dead, id)
+        redis.call('LTRIM', dead, 0, tonumber(max_dead) - 1)
+        redis.call('HINCRBY', stats, 'failed', 1)
+        failed = failed + 1
+      else
+        redis.call('HSET', job, 'status', 'pending', 'last_error', 'worker ' .. node .. ' was lost')
+        redis.call('RPUSH', queue, id)
+        redis.call('HINCRBY', stats, 'recovered', 1)
+        requeued = requeued + 1
+      end
+    end
+  end
+  redis.call('DEL', list)
+  return requeued, failed
+end

@@ -1,0 +1,267 @@
+package dev.conveyor.worker;
+
+import dev.conveyor.core.ClaimedJob;
+import dev.conveyor.core.JobQueue;
+import io.vertx.mutiny.redis.client.Redis;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jboss.logging.Logger;
+
+/**
+ * A worker's claiming and working, and the counts of it (in flight, processed, failed). One claimer
+ * (a virtual thread, as are the outcome writer and the handlers, so that handing work between them
+ * rarely switches OS threads) fills the free handler slots (WORKER_CONCURRENCY): with jobs waiting,
+ * claim takes as many as there are free slots ({@link Fetch}). Each claimed job runs its handler
+ * ({@link JobRunner}) on a virtual thread of its own. A slot is free again when the handler
+ * returns, so the next claim does not wait for the previous outcomes' round trip; the outcome then
+ * waits for the {@link OutcomeWriter}. At most WORKER_CONCURRENCY outcomes wait at once: past that,
+ * handlers wait to hand theirs over. Until its outcome is recorded a job stays in this worker's
+ * processing list.
+ */
+final class ClaimLoop {
+
+  private static final Logger LOG = Logger.getLogger(ClaimLoop.class);
+
+  /** How often a paused or full claimer looks whether it may claim again. */
+  static final Duration PAUSED_POLL = Duration.ofMillis(100);
+
+  /** Most jobs one claim call takes, so one script run stays short. */
+  static final int MAX_BATCH = 64;
+
+  private final Fetch fetch;
+  private final WorkerSettings settings;
+  private final JobRunner runner;
+  private final OutcomeWriter writer;
+  private final CountDownLatch recovered;
+  private final Semaphore slots;
+  private final Semaphore unrecorded;
+  private final Set<Thread> handlers = ConcurrentHashMap.newKeySet();
+  private final Thread.Builder handlerThreads = Thread.ofVirtual().name("job-", 1);
+  private final AtomicLong inFlight = new AtomicLong();
+  private final AtomicLong processed = new AtomicLong();
+  private final AtomicLong failed = new AtomicLong();
+  private final AtomicInteger popping = new AtomicInteger();
+  private final Thread claimer = Thread.ofVirtual().name("claimer").unstarted(this::run);
+  private volatile boolean running = true;
+  private volatile boolean paused;
+
+  /**
+   * @param claimClient a client whose connection the blocking pop may hold
+   * @param recovered counted down once the start-up recovery of this name's leftovers is done:
+   *     nothing is claimed before
+   */
+  ClaimLoop(
+      JobQueue queue,
+      Redis claimClient,
+      WorkerSettings settings,
+      JobRunner runner,
+      StorageWatch storage,
+      CountDownLatch recovered) {
+    this.fetch = new Fetch(queue, claimClient, settings, storage);
+    this.settings = settings;
+    this.runner = runner;
+    this.recovered = recovered;
+    this.writer = new OutcomeWriter(queue, settings, storage);
+    this.slots = new Semaphore(settings.concurrency());
+    this.unrecorded = new Semaphore(settings.concurrency());
+    WorkerMetrics.inFlight(settings.node(), inFlight);
+  }
+
+  void start() {
+    writer.start();
+    claimer.start();
+  }
+
+  private void run() {
+    try {
+      while (running && !recovered.await(100, TimeUnit.MILLISECONDS)) {
+        // the housekeeper is putting back this name's leftovers first
+      }
+      boolean queueHadMore = false;
+      while (running) {
+        if (paused) {
+          Sleep.interruptibly(PAUSED_POLL);
+          continue;
+        }
+        if (!slots.tryAcquire(PAUSED_POLL.toMillis(), TimeUnit.MILLISECONDS)) {
+          continue; // every slot busy
+        }
+        int drained = slots.drainPermits();
+        int extra = Math.min(drained, MAX_BATCH - 1);
+        slots.release(drained - extra);
+        int wanted = 1 + extra;
+        List<ClaimedJob> jobs;
+        popping.incrementAndGet();
+        try {
+          jobs = fetch.claimSome(wanted, queueHadMore);
+        } finally {
+          popping.decrementAndGet();
+        }
+        if (jobs == null) {
+          slots.release(wanted);
+          break; // stopping while Redis is away: a taken id stays listed and is re-queued at stop
+        }
+        queueHadMore = jobs.size() == wanted;
+        slots.release(wanted - jobs.size());
+        for (ClaimedJob job : jobs) {
+          inFlight.incrementAndGet();
+          handlerThreads.start(() -> work(job));
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      fetch.close();
+    }
+  }
+
+  private void work(ClaimedJob job) {
+    handlers.add(Thread.currentThread());
+    boolean handedOver = false;
+    try {
+      OutcomeWriter.Outcome outcome = runner.run(job);
+      if (outcome == null) {
+        return; // the grace ran out: the job stays listed and is re-queued at stop
+      }
+      try {
+        unrecorded.acquire();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return; // the grace ran out: the job stays listed and is re-queued at stop
+      }
+      handedOver = true;
+      writer.record(job, outcome, recorded -> recorded(job, outcome, recorded));
+    } finally {
+      handlers.remove(Thread.currentThread());
+      if (!handedOver) {
+        ended(false);
+      }
+      slots.release();
+    }
+  }
+
+  /** What Redis made of a handed-over outcome, on the writer's thread. */
+  private void recorded(ClaimedJob job, OutcomeWriter.Outcome outcome, OutcomeWriter.Recorded rec) {
+    unrecorded.release();
+    ended(rec == OutcomeWriter.Recorded.WORKED);
+    switch (rec) {
+      case WORKED -> WorkerMetrics.WORKED.increment();
+      case FENCED -> {
+        WorkerMetrics.FENCED.increment();
+        LOG.warnf(
+            "job %s attempt %d: outcome dropped, the job was recovered and given to another claim",
+            job.id(), job.attempt());
+      }
+      case RETRY_SCHEDULED, FAILED -> {
+        WorkerMetrics.FAILED_ATTEMPTS.increment();
+        LOG.infof(
+            "job %s attempt %d failed (%s): %s",
+            job.id(), job.attempt(), rec, ((OutcomeWriter.Failed) outcome).error());
+      }
+      case GIVEN_UP -> {
+        // given up at a stop: the job stays listed and is re-queued
+      }
+    }
+  }
+
+  private void ended(boolean worked) {
+    inFlight.decrementAndGet();
+    (worked ? processed : failed).incrementAndGet();
+  }
+
+  /** True while claiming is paused; in-flight jobs go on. */
+  boolean paused() {
+    return paused;
+  }
+
+  /**
+   * Stops claiming new jobs; returns once no pop is still waiting (at most one CLAIM_WAIT), so
+   * nothing is claimed after it returns; a job such a pop took is worked as in-flight.
+   */
+  void pause() {
+    paused = true;
+    Instant deadline = Instant.now().plus(settings.claimWait()).plusSeconds(1);
+    while (popping.get() > 0
+        && Instant.now().isBefore(deadline)
+        && Sleep.interruptibly(Duration.ofMillis(10))) {
+      // a pop under way ends within its claim wait
+    }
+  }
+
+  void resume() {
+    paused = false;
+  }
+
+  /**
+   * Stops claiming and waits until {@code deadline} for every claimed job's outcome to be recorded;
+   * then interrupts the handlers still running (their jobs stay listed, to be re-queued), writes
+   * what waits and ends. False when the deadline ran out first.
+   */
+  boolean stop(Instant deadline) {
+    running = false;
+    joinUntil(claimer, deadline);
+    boolean finished = awaitIdle(deadline) && !claimer.isAlive();
+    if (!finished) {
+      claimer.interrupt();
+      handlers.forEach(Thread::interrupt);
+      awaitIdle(Instant.now().plusSeconds(5));
+      joinUntil(claimer, Instant.now().plus(settings.claimWait()).plusSeconds(5));
+    }
+    writer.close(Instant.now().plusSeconds(5));
+    runner.close();
+    return finished;
+  }
+
+  /** Ends everything at once, recording nothing more (see {@link WorkerFaults#vanish}). */
+  void abandon() {
+    running = false;
+    claimer.interrupt();
+    writer.abandon();
+    handlers.forEach(Thread::interrupt);
+  }
+
+  /** How many claimed jobs have not yet got their outcome recorded. */
+  private int busy() {
+    return 2 * settings.concurrency() - slots.availablePermits() - unrecorded.availablePermits();
+  }
+
+  private boolean awaitIdle(Instant deadline) {
+    while (busy() > 0 && Instant.now().isBefore(deadline)) {
+      if (!Sleep.interruptibly(Duration.ofMillis(10))) {
+        return false;
+      }
+    }
+    return busy() == 0;
+  }
+
+  private static void joinUntil(Thread thread, Instant deadline) {
+    long millis = Duration.between(Instant.now(), deadline).toMillis();
+    try {
+      if (millis > 0) {
+        thread.join(millis);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  long inFlight() {
+    return inFlight.get();
+  }
+
+  long processed() {
+    return processed.get();
+  }
+
+  long failed() {
+    return failed.get();
+  }
+}
