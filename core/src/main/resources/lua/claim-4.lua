@@ -1,29 +1,37 @@
 --[[
-  claim-4.lua: take ownership of up to ARGV[3] jobs in one step.
+  claim-4.lua: take ownership of up to ARGV[3] jobs of one type in one step, high priority before
+  normal before low, oldest first within each; a normal or low job that has waited ARGV[6] ms is
+  taken before any of higher priority (no starvation).
 
-  KEYS[1] queue                    (conveyor:queue)
+  KEYS[1] base queue               (conveyor:queue; the type's queues are named from it, see
+                                   includes/queues.lua)
   KEYS[2] this worker's processing (conveyor:processing:<node>)
   KEYS[3] stats hash               (conveyor:stats)
   KEYS[4] job hash prefix          (conveyor:job:)
   ARGV[1] node name of the worker
   ARGV[2] lease prefix: unique to this call; the n-th claim's lease is <prefix>:<n> (fencing)
   ARGV[3] most jobs to claim (>= 1)
-  ARGV[4] an id BLMOVE already moved into the processing list, claimed first; '' for none
+  ARGV[4] the type
   ARGV[5] '1' when this call repeats one with the same lease prefix whose answer was lost (a
           timeout): the jobs that call claimed are answered again, so none is left working
           under a lease nobody holds; '0' otherwise
+  ARGV[6] how long (ms) a normal or low job may wait before it goes first; '0': strictly by
+          priority
 
-  Further ids move from the queue's tail to the processing list, as BLMOVE does (one LRANGE,
-  LTRIM and LPUSH for all of them, in the order LMOVEs would give), so a claimed id is never only
-  in memory. An id that is no pending job (expired, or a stray entry)
-  is dropped from the processing list and counted as skipped. At most ARGV[3] ids are looked at.
+  Ids move from a queue's tail to the processing list, as LMOVEs would (one LRANGE, LTRIM and
+  LPUSH per queue for all of them), so a claimed id is never only in memory. An id that is no
+  pending job (expired, or a stray entry) is dropped from the processing list and counted as
+  skipped. At most ARGV[3] ids are looked at. When jobs of the type remain, the type's wake-up
+  mark is set again, so the next blocked claim loop wakes (BullMQ's marker).
 
   Returns a flat array: id, data, attempts, lease for each claimed job; empty when none.
 ]]
 --@include now_ms
+--@include queues
 local max = tonumber(ARGV[3])
 -- numbers are handed to Redis as text: each number argument would cost a printf in Redis
-local now = tostring(now_ms())
+local nowMs = now_ms()
+local now = tostring(nowMs)
 -- 1..64 as text, for the leases' n and the attempts, without a number conversion per job
 local SMALL = {'1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14', '15', '16',
   '17', '18', '19', '20', '21', '22', '23', '24', '25', '26', '27', '28', '29', '30', '31', '32',
@@ -85,16 +93,17 @@ local function take(id, n)
   return true
 end
 
-if ARGV[4] ~= '' and take(ARGV[4], looked + 1) then
-  looked = looked + 1
-end
-if looked < max then
-  -- the queue's oldest ids, as max - looked LMOVEs would move them, in three commands: the tail
-  -- (oldest last), trimmed off the queue, pushed oldest first onto the processing list
-  local ids = redis.call('LRANGE', KEYS[1], looked - max, -1)
+local high = queue_of(KEYS[1], ARGV[4], 'high')
+local normal = queue_of(KEYS[1], ARGV[4], 'normal')
+local low = queue_of(KEYS[1], ARGV[4], 'low')
+
+-- the queue's oldest ids, as up to max - looked LMOVEs would move them, in three commands: the
+-- tail (oldest last), trimmed off the queue, pushed oldest first onto the processing list
+local function move(queue)
+  local ids = redis.call('LRANGE', queue, looked - max, -1)
   local count = #ids
   if count > 0 then
-    redis.call('LTRIM', KEYS[1], 0, -count - 1)
+    redis.call('LTRIM', queue, 0, -count - 1)
     local oldestFirst = {}
     for i = count, 1, -1 do
       oldestFirst[#oldestFirst + 1] = ids[i]
@@ -105,6 +114,29 @@ if looked < max then
       take(oldestFirst[i], looked)
     end
   end
+end
+
+local maxWait = tonumber(ARGV[6])
+if maxWait > 0 then
+  for _, queue in ipairs({low, normal}) do
+    if looked < max then
+      local oldest = redis.call('LINDEX', queue, -1)
+      if oldest then
+        local at = redis.call('HGET', KEYS[4] .. oldest, 'accepted_at')
+        if not at or nowMs - tonumber(at) >= maxWait then
+          move(queue)
+        end
+      end
+    end
+  end
+end
+for _, queue in ipairs({high, normal, low}) do
+  if looked < max then
+    move(queue)
+  end
+end
+if redis.call('EXISTS', high, normal, low) > 0 then
+  wake(KEYS[1], ARGV[4])
 end
 if skipped > 0 then
   redis.call('HINCRBY', KEYS[3], 'skipped', skipped)

@@ -4,7 +4,7 @@
   KEYS[1] job hash                 (conveyor:job:<id>)
   KEYS[2] this worker's processing (conveyor:processing:<node>)
   KEYS[3] stats hash               (conveyor:stats)
-  KEYS[4] queue list               (conveyor:queue)
+  KEYS[4] base queue list          (conveyor:queue; the job's own queue is named from it)
   KEYS[5] delayed zset             (conveyor:delayed), score = due time in ms
   KEYS[6] dead-letter list         (conveyor:dead)
   ARGV[1] job id
@@ -22,6 +22,7 @@
   counting nothing (unless a later attempt has failed since, which replaced it).
 ]]
 --@include now_ms
+--@include queues
 local job = redis.call('HMGET', KEYS[1], 'lease', 'status', 'worker', 'failed_lease')
 if job[4] == ARGV[2] then
   return job[2] == 'failed' and 2 or 1
@@ -44,7 +45,7 @@ if attempts < tonumber(ARGV[4]) then
   if tonumber(ARGV[5]) > 0 then
     redis.call('ZADD', KEYS[5], due, ARGV[1])
   else
-    redis.call('LPUSH', KEYS[4], ARGV[1])
+    requeue(KEYS[4], KEYS[1], ARGV[1], false)
   end
   redis.call('HINCRBY', KEYS[3], 'retried', 1)
   return 1

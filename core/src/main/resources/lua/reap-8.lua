@@ -6,7 +6,7 @@
   the worker in one step: a worker that was reaped and wakes up finds its jobs fenced.
 
   KEYS[1] the worker's processing list (conveyor:processing:<node>)
-  KEYS[2] queue list                   (conveyor:queue)
+  KEYS[2] base queue list              (conveyor:queue; the others are named from it)
   KEYS[3] stats hash                   (conveyor:stats)
   KEYS[4] dead-letter list             (conveyor:dead)
   KEYS[5] job key prefix               (conveyor:job:) -- job keys are this prefix plus the id
@@ -22,6 +22,7 @@
   Returns {requeued, failed}, or {-1, silent_ms} when the worker still beats (nothing changed).
 ]]
 --@include now_ms
+--@include queues
 --@include requeue_list
 local now = now_ms()
 local entry = redis.call('HMGET', KEYS[6], 'last_beat', 'heartbeat_ms')

@@ -3,7 +3,7 @@
   in its processing list, and unregisters its name from the workers set.
 
   KEYS[1] the worker's processing list (conveyor:processing:<node>)
-  KEYS[2] queue list                   (conveyor:queue)
+  KEYS[2] base queue list              (conveyor:queue; the others are named from it)
   KEYS[3] stats hash                   (conveyor:stats)
   KEYS[4] dead-letter list             (conveyor:dead)
   KEYS[5] job key prefix               (conveyor:job:) -- job keys are this prefix plus the id
@@ -16,6 +16,7 @@
   Returns {requeued, failed}. Jobs that are no longer this worker's are only dropped.
 ]]
 --@include now_ms
+--@include queues
 --@include requeue_list
 local requeued, failed = requeue_list(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[1],
   ARGV[2], ARGV[3], ARGV[4], now_ms())

@@ -1,5 +1,6 @@
 -- requeue_list(list, queue, stats, dead, job_prefix, node, max_recoveries, failed_ttl, max_dead,
--- now): puts the jobs of a worker's processing list back at the head of the queue, fails the ones
+-- now), after includes/queues.lua: puts the jobs of a worker's processing list back at the head
+-- of their queues (`queue` is the base queue), fails the ones
 -- lost max_recoveries times (poison pills) into the dead letters, drops ids that are no longer
 -- this worker's (completed, or recovered and claimed elsewhere), and deletes the list.
 -- Returns requeued, failed.
@@ -12,7 +13,7 @@ local function requeue_list(list, queue, stats, dead, job_prefix, node, max_reco
     local status = redis.call('HGET', job, 'status')
     if status == 'pending' then
       -- moved by BLMOVE but never claimed
-      redis.call('RPUSH', queue, id)
+      requeue(queue, job, id, true)
       requeued = requeued + 1
     elseif status == 'working' and redis.call('HGET', job, 'worker') == node then
       local recoveries = redis.call('HINCRBY', job, 'recoveries', 1)
@@ -28,7 +29,7 @@ local function requeue_list(list, queue, stats, dead, job_prefix, node, max_reco
         failed = failed + 1
       else
         redis.call('HSET', job, 'status', 'pending', 'last_error', 'worker ' .. node .. ' was lost')
-        redis.call('RPUSH', queue, id)
+        requeue(queue, job, id, true)
         redis.call('HINCRBY', stats, 'recovered', 1)
         requeued = requeued + 1
       end

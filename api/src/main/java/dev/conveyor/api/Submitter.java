@@ -13,7 +13,7 @@ import java.util.function.IntConsumer;
 /**
  * Group commit for submissions: a submission goes to Redis at once when fewer than {@code
  * maxInFlight} calls are in flight; otherwise it waits, and every submission that waited goes in
- * the next call (one {@code submit-5} for up to {@code maxBatch} jobs or {@code maxBatchChars} of
+ * the next call (one {@code submit-7} for up to {@code maxBatch} jobs or {@code maxBatchChars} of
  * data). So an idle api adds no delay, and a busy one pays the per-call costs in Redis (the script
  * call, the queue and recent pushes, the stats update) and in the client once per batch, not per
  * job.
@@ -77,7 +77,11 @@ public final class Submitter {
 
   /** Queues the job unless the same data is already pending, working or worked. */
   public Uni<JobQueue.Submission> submit(String id, String data) {
-    JobQueue.Work work = new JobQueue.Work(id, data);
+    return submit(new JobQueue.Work(id, data));
+  }
+
+  /** Queues the job unless the same type and data is already pending, working or worked. */
+  public Uni<JobQueue.Submission> submit(JobQueue.Work work) {
     return Uni.createFrom().emitter(answer -> offer(new Waiting(work, answer, System.nanoTime())));
   }
 

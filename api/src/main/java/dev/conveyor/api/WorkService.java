@@ -1,16 +1,21 @@
 package dev.conveyor.api;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.core.CallbackId;
 import dev.conveyor.core.JobQueue;
 import dev.conveyor.core.JobRecord;
+import dev.conveyor.core.JobSpec;
+import dev.conveyor.core.JobStatus;
+import dev.conveyor.core.Ledger;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
 import java.io.IOException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -26,12 +31,17 @@ public class WorkService {
 
   /** Stored fields that are epoch milliseconds, shown as ISO-8601 instants. */
   private static final Set<String> TIMESTAMPS =
-      Set.of("accepted_at", "started_at", "finished_at", "retry_at", "failed_at");
+      Set.of("accepted_at", "run_at", "started_at", "finished_at", "retry_at", "failed_at");
+
+  /** How long the api trusts its last look at which types the workers serve. */
+  static final Duration SERVED_TYPES_FRESH = Duration.ofSeconds(1);
 
   private static final Set<String> COUNTS = Set.of("attempts", "recoveries");
 
   private final JobQueue queue;
+  private final Ledger ledger;
   private final Submitter submitter;
+  private volatile ServedTypes served = new ServedTypes(Set.of(), 0);
   private final String nodeName;
   private final ObjectMapper json;
   private final Counter accepted;
@@ -39,11 +49,13 @@ public class WorkService {
 
   public WorkService(
       JobQueue queue,
+      Ledger ledger,
       Submitter submitter,
       @Named("nodeName") String nodeName,
       ObjectMapper json,
       MeterRegistry metrics) {
     this.queue = queue;
+    this.ledger = ledger;
     this.submitter = submitter;
     this.nodeName = nodeName;
     this.json = json;
@@ -57,29 +69,94 @@ public class WorkService {
             .register(metrics);
   }
 
-  /** What POST answers: the seed's four fields, in the seed's order. */
-  public record Accepted(String accepted_by, String callback, String data, String status) {}
+  /**
+   * What POST answers: the seed's four fields, in the seed's order, then what the request gave of
+   * {@code type}, {@code priority}, {@code delay} and {@code run_at} (absent ones are left out, so
+   * the seed's request gets the seed's answer).
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Accepted(
+      String accepted_by,
+      String callback,
+      String data,
+      String status,
+      String type,
+      String priority,
+      String delay,
+      String run_at) {}
 
   public Uni<Accepted> accept(byte[] body) {
-    String data = WorkRequestParser.data(body);
-    String id = CallbackId.of(data);
+    WorkRequestParser.WorkRequest request = WorkRequestParser.parse(body, Instant.now());
+    String data = request.data();
+    JobSpec spec = request.spec();
+    String id = CallbackId.of(spec.type(), data);
     return submitter
-        .submit(id, data)
+        .submit(new JobQueue.Work(id, data, spec))
         .invoke(ErrorMappers::storageAnswered)
         .invoke(s -> (s.queued() ? accepted : deduplicated).increment())
-        .map(s -> new Accepted(nodeName, id, data, "accepted"));
+        .map(
+            s ->
+                new Accepted(
+                    nodeName,
+                    id,
+                    data,
+                    "accepted",
+                    spec.type(),
+                    spec.priority(),
+                    request.delay(),
+                    request.runAt()));
   }
 
   /** The job's public view, or empty when Redis has no such job (unknown, or expired). */
   public Uni<Optional<Map<String, Object>>> status(String id) {
-    return queue.find(id).invoke(ErrorMappers::storageAnswered).map(found -> found.map(this::view));
+    return queue
+        .find(id)
+        .invoke(ErrorMappers::storageAnswered)
+        .flatMap(
+            found -> {
+              if (found.isEmpty()) {
+                return Uni.createFrom().item(Optional.<Map<String, Object>>empty());
+              }
+              JobRecord job = found.get();
+              Optional<String> type = job.field("type");
+              if (job.status() != JobStatus.PENDING
+                  || type.isEmpty()
+                  || type.get().equals(JobSpec.DEFAULT_TYPE)) {
+                return Uni.createFrom().item(Optional.of(view(job, null)));
+              }
+              return servedTypes()
+                  .map(
+                      served ->
+                          Optional.of(
+                              view(
+                                  job,
+                                  served.contains(type.get())
+                                      ? null
+                                      : "waiting for a worker of type "
+                                          + type.get()
+                                          + ": no running worker serves it")));
+            });
   }
 
-  private Map<String, Object> view(JobRecord job) {
+  /** The types the live workers serve, as seen at most {@link #SERVED_TYPES_FRESH} ago. */
+  private Uni<Set<String>> servedTypes() {
+    ServedTypes known = served;
+    if (System.nanoTime() - known.readAt() < SERVED_TYPES_FRESH.toNanos() && known.readAt() != 0) {
+      return Uni.createFrom().item(known.types());
+    }
+    return ledger.servedTypes().invoke(types -> served = new ServedTypes(types, System.nanoTime()));
+  }
+
+  private record ServedTypes(Set<String> types, long readAt) {}
+
+  private Map<String, Object> view(JobRecord job, String note) {
     Map<String, Object> view = new LinkedHashMap<>();
     view.put("status", job.status().wire());
     view.put("callback", job.id());
     job.fields().forEach((name, value) -> view.put(name, render(name, value)));
+    if (note != null) {
+      view.put("note", note);
+    }
     return view;
   }
 

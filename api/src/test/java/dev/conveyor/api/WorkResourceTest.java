@@ -284,18 +284,17 @@ class WorkResourceTest {
     given().get("/nothing/here").then().statusCode(404).contentType(ContentType.JSON);
   }
 
-  /** What a worker does: BLMOVE the next id into its processing list, then claim it. */
+  /** What a worker does: claim the next job of the default type into its processing list. */
   private dev.conveyor.core.ClaimedJob takeAndClaim(String node, String lease) {
     return queue
-        .takeNext(redis.connect().await().indefinitely(), node, Duration.ofSeconds(1))
-        .flatMap(id -> queue.claim(id.orElseThrow(), node, lease))
+        .claimOne(dev.conveyor.core.JobSpec.DEFAULT_TYPE, node, lease)
         .await()
         .indefinitely()
         .orElseThrow();
   }
 
   /**
-   * Every key of this test's private Redis but the ledger's (the API's own heartbeat): submit-5
+   * Every key of this test's private Redis but the ledger's (the API's own heartbeat): submit-7
    * always writes the stats hash, so an empty list proves no submission was made.
    */
   private List<String> jobStateKeys() {

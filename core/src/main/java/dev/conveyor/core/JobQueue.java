@@ -22,11 +22,11 @@ import java.util.Optional;
  */
 public final class JobQueue {
 
-  private static final LuaScript SUBMIT = LuaScript.load("submit-5.lua");
+  private static final LuaScript SUBMIT = LuaScript.load("submit-7.lua");
   private static final LuaScript CLAIM = LuaScript.load("claim-4.lua");
   private static final LuaScript COMPLETE = LuaScript.load("complete-3.lua");
   private static final LuaScript FAIL = LuaScript.load("fail-6.lua");
-  private static final LuaScript PROMOTE = LuaScript.load("promote-2.lua");
+  private static final LuaScript PROMOTE = LuaScript.load("promote-3.lua");
 
   /** How many recently accepted ids the consoles can list. */
   public static final int RECENT_KEPT = 200;
@@ -60,11 +60,23 @@ public final class JobQueue {
 
   /** Queues the job unless the same data is already pending, working or worked. */
   public Uni<Submission> submit(String id, String data, String acceptedBy) {
-    return submit(List.of(new Work(id, data)), acceptedBy).map(List::getFirst);
+    return submit(new Work(id, data), acceptedBy);
   }
 
-  /** One job to queue: its id (the MD5 of its data, see {@link CallbackId}) and its data. */
-  public record Work(String id, String data) {}
+  /** Queues the job unless the same type and data is already pending, working or worked. */
+  public Uni<Submission> submit(Work job, String acceptedBy) {
+    return submit(List.of(job), acceptedBy).map(List::getFirst);
+  }
+
+  /**
+   * One job to queue: its id (see {@link CallbackId}), its data and the rest of what it asks for.
+   */
+  public record Work(String id, String data, JobSpec spec) {
+    /** The seed's job: the default type, normal priority, due now. */
+    public Work(String id, String data) {
+      this(id, data, JobSpec.PLAIN);
+    }
+  }
 
   /**
    * Queues several jobs in one step, each unless the same data is already pending, working or
@@ -79,12 +91,13 @@ public final class JobQueue {
     if (jobs.isEmpty()) {
       throw new IllegalArgumentException("nothing to submit");
     }
-    List<String> args = new ArrayList<>(2 + 2 * jobs.size());
+    List<String> args = new ArrayList<>(2 + 3 * jobs.size());
     args.add(acceptedBy);
     args.add(Integer.toString(RECENT_KEPT));
     for (Work job : jobs) {
       args.add(job.id());
       args.add(job.data());
+      args.add(job.spec().wire());
     }
     return guard(
             SUBMIT.run(
@@ -94,7 +107,9 @@ public final class JobQueue {
                     keys.stats(),
                     keys.deadLetters(),
                     keys.recent(),
-                    keys.jobPrefix()),
+                    keys.jobPrefix(),
+                    keys.delayed(),
+                    keys.types()),
                 args),
             limit,
             "submit")
@@ -134,32 +149,24 @@ public final class JobQueue {
   }
 
   /**
-   * Waits up to {@code wait} on a dedicated connection for the next queued id and moves it into
-   * this worker's processing list in the same step (BLMOVE), so a job is never only in memory.
-   * Empty when the wait ran out.
+   * Waits up to {@code wait}, on a dedicated connection, until jobs of this type may be queued: it
+   * takes the type's wake-up mark (BZPOPMIN), which submissions set and claims that leave jobs set
+   * again. True when woken, false when the wait ran out. The jobs stay queued until a {@link
+   * #claim}.
    */
-  public Uni<Optional<String>> takeNext(RedisConnection connection, String node, Duration wait) {
+  public Uni<Boolean> awaitJobs(RedisConnection connection, String type, Duration wait) {
     double seconds = Math.max(wait.toMillis(), 10) / 1000.0;
-    Request blmove =
-        Request.cmd(Command.BLMOVE)
-            .arg(keys.queue())
-            .arg(keys.processing(node))
-            .arg("RIGHT")
-            .arg("LEFT")
-            .arg(Double.toString(seconds));
-    return guard(connection.send(blmove), wait.plus(timeout), "take next job")
-        .map(r -> Optional.ofNullable(r).map(Response::toString));
-  }
-
-  /** Takes ownership of an id that {@link #takeNext} moved; empty if it is no pending job. */
-  public Uni<Optional<ClaimedJob>> claim(String id, String node, String lease) {
-    return claim(Optional.of(id), node, 1, lease, false).map(jobs -> jobs.stream().findFirst());
+    Request bzpopmin =
+        Request.cmd(Command.BZPOPMIN).arg(keys.wake(type)).arg(Double.toString(seconds));
+    return guard(connection.send(bzpopmin), wait.plus(timeout), "wait for jobs")
+        .map(r -> r != null && r.size() > 0);
   }
 
   /**
-   * Takes ownership of up to {@code max} jobs in one step: {@code first}, an id {@link #takeNext}
-   * already moved, if given, then ids moved from the queue. Each claimed id sits in this worker's
-   * processing list until it is completed, failed or recovered. Empty when the queue is empty.
+   * Takes ownership of up to {@code max} jobs of one type in one step, high priority before normal
+   * before low, each oldest first; a normal or low job that waited {@code maxWait} goes first
+   * (zero: strictly by priority). Each claimed id sits in this worker's processing list until it is
+   * completed, failed or recovered. Empty when the type's queues are empty.
    *
    * @param leasePrefix from {@link Leases#newPrefix}, the same for a call and its repeats
    * @param repeat true when this repeats a call with the same prefix whose answer was lost (it
@@ -167,7 +174,7 @@ public final class JobQueue {
    *     call claimed are in the answer too, so none is left working under a lease nobody holds
    */
   public Uni<List<ClaimedJob>> claim(
-      Optional<String> first, String node, int max, String leasePrefix, boolean repeat) {
+      String type, String node, int max, String leasePrefix, boolean repeat, Duration maxWait) {
     if (max < 1) {
       throw new IllegalArgumentException("max must be at least 1, got " + max);
     }
@@ -179,8 +186,9 @@ public final class JobQueue {
                     node,
                     leasePrefix,
                     Integer.toString(max),
-                    first.orElse(""),
-                    repeat ? "1" : "0")),
+                    type,
+                    repeat ? "1" : "0",
+                    Long.toString(maxWait.toMillis()))),
             "claim")
         .map(
             r -> {
@@ -195,6 +203,14 @@ public final class JobQueue {
               }
               return jobs;
             });
+  }
+
+  /**
+   * Takes ownership of the next job of this type, as one claim of one job, strictly by priority.
+   */
+  public Uni<Optional<ClaimedJob>> claimOne(String type, String node, String leasePrefix) {
+    return claim(type, node, 1, leasePrefix, false, Duration.ZERO)
+        .map(jobs -> jobs.stream().findFirst());
   }
 
   /** Records the result, kept for {@code ttl}; false when fenced (the job is no longer ours). */
@@ -264,12 +280,17 @@ public final class JobQueue {
         .map(r -> FailOutcome.values()[r.toInteger()]);
   }
 
-  /** Moves up to {@code limit} retries whose backoff is over back to the queue. */
+  /**
+   * Moves up to {@code limit} due jobs (retries whose backoff is over, delayed jobs whose time has
+   * come) to their queues.
+   */
   public Uni<Integer> promoteDue(int limit) {
     return guard(
             PROMOTE.run(
-                redis, List.of(keys.delayed(), keys.queue()), List.of(Integer.toString(limit))),
-            "promote retries")
+                redis,
+                List.of(keys.delayed(), keys.queue(), keys.jobPrefix()),
+                List.of(Integer.toString(limit))),
+            "promote due jobs")
         .map(Response::toInteger);
   }
 

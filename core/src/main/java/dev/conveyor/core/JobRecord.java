@@ -19,9 +19,12 @@ public record JobRecord(String id, JobStatus status, Map<String, String> fields)
   public static final List<String> READABLE_FIELDS =
       List.of(
           "status",
+          "type",
+          "priority",
           "attempts",
           "accepted_by",
           "accepted_at",
+          "run_at",
           "worker",
           "started_at",
           "worked_by",

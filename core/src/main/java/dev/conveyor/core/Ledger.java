@@ -12,6 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The ledger of running nodes (workers, api instances, sysmon, shell): each node keeps a hash with
@@ -116,6 +118,29 @@ public final class Ledger {
                         return entries;
                       });
             });
+  }
+
+  /**
+   * The job types the live workers serve, from their entries' {@code types} field (a worker that
+   * lists none serves the default type).
+   */
+  public Uni<Set<String>> servedTypes() {
+    return members().map(Ledger::typesOf);
+  }
+
+  /** The job types these entries' workers serve. */
+  public static Set<String> typesOf(List<Entry> entries) {
+    Set<String> served = new TreeSet<>();
+    for (Entry entry : entries) {
+      if ("worker".equals(entry.field("role"))) {
+        String types = entry.field("types");
+        served.addAll(
+            types == null || types.isBlank()
+                ? List.of(JobSpec.DEFAULT_TYPE)
+                : List.of(types.split(",")));
+      }
+    }
+    return served;
   }
 
   private static Map<String, String> toMap(Response hash) {

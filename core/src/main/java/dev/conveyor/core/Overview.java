@@ -86,7 +86,7 @@ public final class Overview {
                         new Snapshot(
                             Instant.now(),
                             state,
-                            new QueueStats.Snapshot(0, 0, 0, Map.of(), Map.of()),
+                            QueueStats.Snapshot.EMPTY,
                             List.of(),
                             List.of(),
                             List.of()));
@@ -114,7 +114,7 @@ public final class Overview {
                           new Snapshot(
                               Instant.now(),
                               new RedisState(false, state.version(), "", false, f.getMessage()),
-                              new QueueStats.Snapshot(0, 0, 0, Map.of(), Map.of()),
+                              QueueStats.Snapshot.EMPTY,
                               List.of(),
                               List.of(),
                               List.of()));

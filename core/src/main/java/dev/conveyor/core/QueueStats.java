@@ -33,60 +33,101 @@ public final class QueueStats {
   /**
    * One look at the queue.
    *
-   * @param pending ids in the queue
-   * @param delayed ids waiting out a retry backoff
+   * @param pending ids in the queues, of every type and priority
+   * @param pendingByType type (the default first, then the most recently submitted ones) to
+   *     priority ({@code high}, {@code normal}, {@code low}) to the ids in that queue
+   * @param delayed ids waiting to be due: a retry's backoff, a delay or a run_at
    * @param dead ids in the dead-letter list
    * @param processing per worker (the registered ones), the ids it holds
    * @param counters accepted, worked, failed, retried, recovered, fenced, … (absent: 0)
    */
   public record Snapshot(
       long pending,
+      Map<String, Map<String, Long>> pendingByType,
       long delayed,
       long dead,
       Map<String, Long> processing,
       Map<String, Long> counters) {
+
+    /** Nothing yet: what a console shows before its first look. */
+    public static final Snapshot EMPTY = new Snapshot(0, Map.of(), 0, 0, Map.of(), Map.of());
 
     public long counter(String name) {
       return counters.getOrDefault(name, 0L);
     }
   }
 
+  /** Most types a snapshot counts, besides the default: the most recently submitted ones. */
+  public static final int TYPES_SHOWN = 20;
+
   public Uni<Snapshot> snapshot() {
-    Request workers = Request.cmd(Command.SMEMBERS).arg(keys.workers());
-    return Guard.timed(redis.send(workers), timeout, "list workers")
+    List<Request> names =
+        List.of(
+            Request.cmd(Command.SMEMBERS).arg(keys.workers()),
+            Request.cmd(Command.ZRANGE)
+                .arg(keys.types())
+                .arg("+inf")
+                .arg("-inf")
+                .arg("BYSCORE")
+                .arg("REV")
+                .arg("LIMIT")
+                .arg("0")
+                .arg(Integer.toString(TYPES_SHOWN)));
+    return Guard.timed(redis.batch(names), timeout, "list workers and types")
         .flatMap(
-            names -> {
-              List<String> workerNames = new ArrayList<>();
-              for (int i = 0; i < names.size(); i++) {
-                workerNames.add(names.get(i).toString());
-              }
+            found -> {
+              List<String> workerNames = strings(found.get(0));
+              List<String> types = new ArrayList<>();
+              types.add(JobSpec.DEFAULT_TYPE);
+              strings(found.get(1)).stream().sorted().forEach(types::add);
               List<Request> reads = new ArrayList<>();
-              reads.add(Request.cmd(Command.LLEN).arg(keys.queue()));
               reads.add(Request.cmd(Command.ZCARD).arg(keys.delayed()));
               reads.add(Request.cmd(Command.LLEN).arg(keys.deadLetters()));
               reads.add(Request.cmd(Command.HGETALL).arg(keys.stats()));
               workerNames.forEach(
                   w -> reads.add(Request.cmd(Command.LLEN).arg(keys.processing(w))));
+              for (String type : types) {
+                for (String priority : JobSpec.PRIORITIES) {
+                  reads.add(Request.cmd(Command.LLEN).arg(keys.queue(type, priority)));
+                }
+              }
               return Guard.timed(redis.batch(reads), timeout, "read queue stats")
-                  .map(r -> snapshotOf(r, workerNames));
+                  .map(r -> snapshotOf(r, workerNames, types));
             });
   }
 
-  private static Snapshot snapshotOf(List<Response> replies, List<String> workers) {
+  private static List<String> strings(Response array) {
+    List<String> values = new ArrayList<>(array.size());
+    for (int i = 0; i < array.size(); i++) {
+      values.add(array.get(i).toString());
+    }
+    return values;
+  }
+
+  private static Snapshot snapshotOf(
+      List<Response> replies, List<String> workers, List<String> types) {
     Map<String, Long> counters = new LinkedHashMap<>();
-    Response stats = replies.get(3);
+    Response stats = replies.get(2);
     for (String key : stats.getKeys()) {
       counters.put(key, stats.get(key).toLong());
     }
     Map<String, Long> processing = new TreeMap<>();
-    for (int i = 0; i < workers.size(); i++) {
-      processing.put(workers.get(i), replies.get(4 + i).toLong());
+    int at = 3;
+    for (String worker : workers) {
+      processing.put(worker, replies.get(at++).toLong());
+    }
+    Map<String, Map<String, Long>> byType = new LinkedHashMap<>();
+    long pending = 0;
+    for (String type : types) {
+      Map<String, Long> byPriority = new LinkedHashMap<>();
+      for (String priority : JobSpec.PRIORITIES) {
+        long count = replies.get(at++).toLong();
+        byPriority.put(priority, count);
+        pending += count;
+      }
+      byType.put(type, byPriority);
     }
     return new Snapshot(
-        replies.get(0).toLong(),
-        replies.get(1).toLong(),
-        replies.get(2).toLong(),
-        processing,
-        counters);
+        pending, byType, replies.get(0).toLong(), replies.get(1).toLong(), processing, counters);
   }
 }

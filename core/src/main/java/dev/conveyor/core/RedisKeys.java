@@ -24,9 +24,36 @@ public final class RedisKeys {
     return prefix;
   }
 
-  /** LIST of pending job ids: submit LPUSHes, workers BLMOVE from the right end (FIFO). */
+  /**
+   * LIST of pending job ids of the default type at normal priority (the seed's queue): submit
+   * LPUSHes, workers' claims take from the right end (FIFO). The base the other queues are named
+   * from, here and in the scripts ({@code lua/includes/queues.lua}).
+   */
   public String queue() {
     return prefix + ":queue";
+  }
+
+  /**
+   * LIST of pending job ids of one type and priority; the default type's normal one is {@link
+   * #queue()}.
+   */
+  public String queue(String type, String priority) {
+    return type.equals(JobSpec.DEFAULT_TYPE) && priority.equals(JobSpec.NORMAL)
+        ? queue()
+        : queue() + ":" + type + ":" + priority;
+  }
+
+  /**
+   * ZSET of one member, there when a type's queues may hold jobs: set by whatever queues one, set
+   * again by a claim that leaves some; claim loops wait on it with BZPOPMIN (BullMQ's marker).
+   */
+  public String wake(String type) {
+    return queue() + ":" + type + ":wake";
+  }
+
+  /** ZSET of the types jobs were submitted with (not the default), scored by the last time (ms). */
+  public String types() {
+    return prefix + ":types";
   }
 
   /** HASH of one job: status, data, attempts, owner, lease, timestamps, result or error. */

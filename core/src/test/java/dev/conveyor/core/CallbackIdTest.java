@@ -1,6 +1,7 @@
 package dev.conveyor.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Optional;
@@ -14,6 +15,24 @@ class CallbackIdTest {
     assertEquals("D41D8CD98F00B204E9800998ECF8427E", CallbackId.of(""));
     assertEquals("66DDCD97CFDEABB2F6FB8A999B4BC76F", CallbackId.of("é"));
     assertEquals("5EB63BBBE01EEED093CB22BB8F5ACDC3", CallbackId.of("hello world"));
+  }
+
+  @Test
+  void theDefaultTypeKeepsTheSeedsIdAndOtherTypesNeverShareOne() throws Exception {
+    assertEquals(CallbackId.of("foo"), CallbackId.of(null, "foo"));
+    assertEquals(CallbackId.of("foo"), CallbackId.of(JobSpec.DEFAULT_TYPE, "foo"));
+    // the type's bytes, a 0xFF byte, the data's bytes
+    byte[] input = {'c', 'h', 'e', 'c', 'k', 's', 'u', 'm', (byte) 0xFF, 'f', 'o', 'o'};
+    assertEquals(
+        java.util.HexFormat.of()
+            .withUpperCase()
+            .formatHex(java.security.MessageDigest.getInstance("MD5").digest(input)),
+        CallbackId.of("checksum", "foo"));
+    assertNotEquals(CallbackId.of("checksum", "foo"), CallbackId.of("foo"));
+    assertNotEquals(CallbackId.of("checksum", "foo"), CallbackId.of("resize", "foo"));
+    // no prefix of the data can make a default job collide with a typed one
+    assertNotEquals(CallbackId.of("checksum", "foo"), CallbackId.of("checksum\u00FFfoo"));
+    assertNotEquals(CallbackId.of("a", "bc"), CallbackId.of("ab", "c"));
   }
 
   @Test

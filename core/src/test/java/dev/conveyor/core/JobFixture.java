@@ -1,7 +1,6 @@
 package dev.conveyor.core;
 
 import dev.conveyor.testkit.TestRedis;
-import io.vertx.mutiny.redis.client.RedisConnection;
 import java.time.Duration;
 
 /**
@@ -40,7 +39,7 @@ final class JobFixture {
     return this;
   }
 
-  /** Submits it ({@code submit-5}): pending at the queue's head, unless the same data is there. */
+  /** Submits it ({@code submit-7}): pending at the queue's head, unless the same data is there. */
   JobQueue.Submission submittedTo(JobQueue queue) {
     return queue.submit(id, data, acceptedBy).await().atMost(WAIT);
   }
@@ -51,23 +50,14 @@ final class JobFixture {
     return next(node, queue, redis);
   }
 
-  /** BLMOVE then {@code claim-4}, the way a worker takes the queue's next job. */
+  /**
+   * {@code claim-4} of one job of the default type, the way a worker takes the queue's next job.
+   */
   static ClaimedJob next(String node, JobQueue queue, TestRedis redis) {
-    RedisConnection connection = redis.client().connect().await().atMost(WAIT);
-    try {
-      String taken =
-          queue
-              .takeNext(connection, node, Duration.ofMillis(200))
-              .await()
-              .atMost(WAIT)
-              .orElseThrow();
-      return queue
-          .claim(taken, node, node + "-lease-" + System.nanoTime())
-          .await()
-          .atMost(WAIT)
-          .orElseThrow();
-    } finally {
-      connection.close().await().indefinitely();
-    }
+    return queue
+        .claimOne(JobSpec.DEFAULT_TYPE, node, node + "-lease-" + System.nanoTime())
+        .await()
+        .atMost(WAIT)
+        .orElseThrow();
   }
 }

@@ -85,11 +85,29 @@ class JobScriptsContractTest {
   }
 
   @Test
-  void takeNextReturnsEmptyWhenTheWaitRunsOut(TestRedis redis) {
+  void awaitingJobsWakesOnceASubmissionSetsTheTypesMarkAndOtherwiseTimesOut(TestRedis redis) {
     JobQueue queue = queue(redis);
     RedisConnection connection = await(redis.client().connect());
-    assertEquals(Optional.empty(), await(queue.takeNext(connection, "w", WAIT)));
-    connection.close().await().indefinitely();
+    try {
+      assertFalse(await(queue.awaitJobs(connection, JobSpec.DEFAULT_TYPE, WAIT)));
+      aJob().submittedTo(queue);
+      assertFalse(
+          await(queue.awaitJobs(connection, "checksum", WAIT)), "another type's mark is apart");
+      assertTrue(await(queue.awaitJobs(connection, JobSpec.DEFAULT_TYPE, WAIT)));
+      assertFalse(
+          await(queue.awaitJobs(connection, JobSpec.DEFAULT_TYPE, WAIT)), "the mark was taken");
+      // a claim that leaves jobs behind sets the mark again, for the next claim loop
+      aJob().withId("ID2").withData("bar").submittedTo(queue);
+      await(queue.awaitJobs(connection, JobSpec.DEFAULT_TYPE, WAIT));
+      await(queue.claimOne(JobSpec.DEFAULT_TYPE, "w1", Leases.newPrefix()));
+      assertTrue(await(queue.awaitJobs(connection, JobSpec.DEFAULT_TYPE, WAIT)));
+      await(queue.claimOne(JobSpec.DEFAULT_TYPE, "w1", Leases.newPrefix()));
+      assertFalse(
+          await(queue.awaitJobs(connection, JobSpec.DEFAULT_TYPE, WAIT)),
+          "the claim that emptied the queue left no mark");
+    } finally {
+      connection.close().await().indefinitely();
+    }
   }
 
   @Test
@@ -108,10 +126,7 @@ class JobScriptsContractTest {
   void claimSkipsAnIdThatIsNoPendingJob(TestRedis redis) {
     JobQueue queue = queue(redis);
     redis.call("LPUSH", queue.keys().queue(), "GHOST");
-    RedisConnection connection = await(redis.client().connect());
-    String id = await(queue.takeNext(connection, "w1", WAIT)).orElseThrow();
-    connection.close().await().indefinitely();
-    assertEquals(Optional.empty(), await(queue.claim(id, "w1", "lease")));
+    assertEquals(Optional.empty(), await(queue.claimOne(JobSpec.DEFAULT_TYPE, "w1", "lease")));
     assertEquals(0, redis.call("LLEN", queue.keys().processing("w1")).toInteger());
   }
 
@@ -124,7 +139,7 @@ class JobScriptsContractTest {
     redis.call("LPUSH", queue.keys().queue(), "GHOST"); // a stray id behind ID5
 
     List<ClaimedJob> first =
-        await(queue.claim(Optional.empty(), "w1", 3, Leases.newPrefix(), false));
+        await(queue.claim(JobSpec.DEFAULT_TYPE, "w1", 3, Leases.newPrefix(), false, Duration.ZERO));
     assertEquals(List.of("ID1", "ID2", "ID3"), first.stream().map(ClaimedJob::id).toList());
     assertEquals(
         List.of("data-1", "data-2", "data-3"), first.stream().map(ClaimedJob::data).toList());
@@ -139,30 +154,17 @@ class JobScriptsContractTest {
 
     // the stray id is looked at, dropped and counted; the limit counts it
     List<ClaimedJob> rest =
-        await(queue.claim(Optional.empty(), "w2", 3, Leases.newPrefix(), false));
+        await(queue.claim(JobSpec.DEFAULT_TYPE, "w2", 3, Leases.newPrefix(), false, Duration.ZERO));
     assertEquals(List.of("ID4", "ID5"), rest.stream().map(ClaimedJob::id).toList());
     assertEquals(List.of("ID5", "ID4"), redis.list(queue.keys().processing("w2")));
     assertEquals("1", redis.call("HGET", queue.keys().stats(), "skipped").toString());
     assertEquals(
-        List.of(), await(queue.claim(Optional.empty(), "w2", 3, Leases.newPrefix(), false)));
+        List.of(),
+        await(
+            queue.claim(JobSpec.DEFAULT_TYPE, "w2", 3, Leases.newPrefix(), false, Duration.ZERO)));
     assertEquals(0, redis.call("LLEN", queue.keys().queue()).toInteger());
     assertNotEquals(
         first.getFirst().lease(), rest.getFirst().lease(), "each call's leases are its own");
-  }
-
-  @Test
-  void aClaimAfterABlockingPopTakesThatIdFirstThenMore(TestRedis redis) {
-    JobQueue queue = queue(redis);
-    for (int i = 1; i <= 3; i++) {
-      await(queue.submit("ID" + i, "x" + i, "api"));
-    }
-    RedisConnection connection = await(redis.client().connect());
-    String popped = await(queue.takeNext(connection, "w1", WAIT)).orElseThrow();
-    connection.close().await().indefinitely();
-    List<ClaimedJob> jobs =
-        await(queue.claim(Optional.of(popped), "w1", 2, Leases.newPrefix(), false));
-    assertEquals(List.of("ID1", "ID2"), jobs.stream().map(ClaimedJob::id).toList());
-    assertEquals(List.of("ID3"), redis.list(queue.keys().queue()));
   }
 
   @Test
@@ -171,15 +173,14 @@ class JobScriptsContractTest {
     for (int i = 1; i <= 6; i++) {
       await(queue.submit("ID" + i, "x" + i, "api"));
     }
-    RedisConnection connection = await(redis.client().connect());
-    String popped = await(queue.takeNext(connection, "w1", WAIT)).orElseThrow();
-    connection.close().await().indefinitely();
     String prefix = Leases.newPrefix();
     // the first call runs in Redis, but its answer never reaches the worker (a timeout)
-    List<ClaimedJob> lost = await(queue.claim(Optional.of(popped), "w1", 3, prefix, false));
+    List<ClaimedJob> lost =
+        await(queue.claim(JobSpec.DEFAULT_TYPE, "w1", 3, prefix, false, Duration.ZERO));
     assertEquals(List.of("ID1", "ID2", "ID3"), lost.stream().map(ClaimedJob::id).toList());
     // its repeat answers the same jobs under the same leases, and takes more up to the limit
-    List<ClaimedJob> repeated = await(queue.claim(Optional.of(popped), "w1", 4, prefix, true));
+    List<ClaimedJob> repeated =
+        await(queue.claim(JobSpec.DEFAULT_TYPE, "w1", 4, prefix, true, Duration.ZERO));
     assertEquals(
         List.of("ID1", "ID2", "ID3", "ID4"),
         repeated.stream().map(ClaimedJob::id).sorted().toList());
@@ -214,7 +215,7 @@ class JobScriptsContractTest {
       await(queue.submit("ID" + i, "x" + i, "api"));
     }
     List<ClaimedJob> jobs =
-        await(queue.claim(Optional.empty(), "w1", 3, Leases.newPrefix(), false));
+        await(queue.claim(JobSpec.DEFAULT_TYPE, "w1", 3, Leases.newPrefix(), false, Duration.ZERO));
     ClaimedJob stale =
         new ClaimedJob(jobs.get(1).id(), jobs.get(1).data(), 1, jobs.get(1).lease() + "-old");
     List<Boolean> recorded =

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.conveyor.core.CallbackId;
 import dev.conveyor.core.ClusterDirectory;
 import dev.conveyor.core.JobQueue;
+import dev.conveyor.core.JobSpec;
 import dev.conveyor.core.RedisKeys;
 import dev.conveyor.core.RetryPolicy;
 import dev.conveyor.core.Store;
@@ -60,13 +61,13 @@ class TokenActionsTest {
     RetryPolicy once = new RetryPolicy(1, Duration.ZERO, Duration.ofMinutes(5), 100, 3);
     String taken;
     do {
-      taken =
+      var job =
           queue
-              .takeNext(redis.connect().await().indefinitely(), "w@test", Duration.ofSeconds(1))
+              .claimOne(JobSpec.DEFAULT_TYPE, "w@test", "lease")
               .await()
               .indefinitely()
               .orElseThrow();
-      var job = queue.claim(taken, "w@test", "lease").await().indefinitely().orElseThrow();
+      taken = job.id();
       queue.fail(job, "w@test", "boom", once).await().indefinitely();
     } while (!taken.equals(id));
     return id;

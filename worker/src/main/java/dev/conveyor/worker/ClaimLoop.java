@@ -16,15 +16,15 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 
 /**
- * A worker's claiming and working, and the counts of it (in flight, processed, failed). One claimer
- * (a virtual thread, as are the outcome writer and the handlers, so that handing work between them
- * rarely switches OS threads) fills the free handler slots (WORKER_CONCURRENCY): with jobs waiting,
- * claim takes as many as there are free slots ({@link Fetch}). Each claimed job runs its handler
- * ({@link JobRunner}) on a virtual thread of its own. A slot is free again when the handler
- * returns, so the next claim does not wait for the previous outcomes' round trip; the outcome then
- * waits for the {@link OutcomeWriter}. At most WORKER_CONCURRENCY outcomes wait at once: past that,
- * handlers wait to hand theirs over. Until its outcome is recorded a job stays in this worker's
- * processing list.
+ * A worker's claiming and working of one job type, and the counts of it (in flight, processed,
+ * failed); a worker runs one per type it serves. One claimer (a virtual thread, as are the outcome
+ * writer and the handlers, so that handing work between them rarely switches OS threads) fills the
+ * type's free handler slots (its concurrency): with jobs waiting, claim takes as many as there are
+ * free slots ({@link Fetch}). Each claimed job runs its handler ({@link JobRunner}) on a virtual
+ * thread of its own. A slot is free again when the handler returns, so the next claim does not wait
+ * for the previous outcomes' round trip; the outcome then waits for the {@link OutcomeWriter}. At
+ * most WORKER_CONCURRENCY outcomes wait at once: past that, handlers wait to hand theirs over.
+ * Until its outcome is recorded a job stays in this worker's processing list.
  */
 final class ClaimLoop {
 
@@ -44,12 +44,13 @@ final class ClaimLoop {
   private final Semaphore slots;
   private final Semaphore unrecorded;
   private final Set<Thread> handlers = ConcurrentHashMap.newKeySet();
-  private final Thread.Builder handlerThreads = Thread.ofVirtual().name("job-", 1);
+  private final Thread.Builder handlerThreads;
+  private final int concurrency;
   private final AtomicLong inFlight = new AtomicLong();
   private final AtomicLong processed = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
   private final AtomicInteger popping = new AtomicInteger();
-  private final Thread claimer = Thread.ofVirtual().name("claimer").unstarted(this::run);
+  private final Thread claimer;
   private volatile boolean running = true;
   private volatile boolean paused;
 
@@ -62,17 +63,21 @@ final class ClaimLoop {
       JobQueue queue,
       Redis claimClient,
       WorkerSettings settings,
+      ServedType served,
       JobRunner runner,
       StorageWatch storage,
       CountDownLatch recovered) {
-    this.fetch = new Fetch(queue, claimClient, settings, storage);
+    this.fetch = new Fetch(queue, claimClient, settings, served.type(), storage);
     this.settings = settings;
     this.runner = runner;
     this.recovered = recovered;
+    this.concurrency = served.concurrency();
     this.writer = new OutcomeWriter(queue, settings, storage);
-    this.slots = new Semaphore(settings.concurrency());
-    this.unrecorded = new Semaphore(settings.concurrency());
-    WorkerMetrics.inFlight(settings.node(), inFlight);
+    this.slots = new Semaphore(concurrency);
+    this.unrecorded = new Semaphore(concurrency);
+    this.claimer = Thread.ofVirtual().name("claimer-" + served.type()).unstarted(this::run);
+    this.handlerThreads = Thread.ofVirtual().name(served.type() + "-job-", 1);
+    WorkerMetrics.inFlight(settings.node(), served.type(), inFlight);
   }
 
   void start() {
@@ -182,17 +187,21 @@ final class ClaimLoop {
     return paused;
   }
 
-  /**
-   * Stops claiming new jobs; returns once no pop is still waiting (at most one CLAIM_WAIT), so
-   * nothing is claimed after it returns; a job such a pop took is worked as in-flight.
-   */
+  /** Stops claiming new jobs at once; see {@link #awaitPaused}. */
   void pause() {
     paused = true;
+  }
+
+  /**
+   * Returns once no wait for jobs is still under way (at most one CLAIM_WAIT) after {@link #pause},
+   * so nothing is claimed after it returns; a job such a wait's claim took is worked as in-flight.
+   */
+  void awaitPaused() {
     Instant deadline = Instant.now().plus(settings.claimWait()).plusSeconds(1);
     while (popping.get() > 0
         && Instant.now().isBefore(deadline)
         && Sleep.interruptibly(Duration.ofMillis(10))) {
-      // a pop under way ends within its claim wait
+      // a wait under way ends within its claim wait
     }
   }
 
@@ -206,7 +215,7 @@ final class ClaimLoop {
    * what waits and ends. False when the deadline ran out first.
    */
   boolean stop(Instant deadline) {
-    running = false;
+    stopClaiming();
     joinUntil(claimer, deadline);
     boolean finished = awaitIdle(deadline) && !claimer.isAlive();
     if (!finished) {
@@ -220,6 +229,11 @@ final class ClaimLoop {
     return finished;
   }
 
+  /** Claims nothing more; what is in flight goes on (a worker stops all its loops so first). */
+  void stopClaiming() {
+    running = false;
+  }
+
   /** Ends everything at once, recording nothing more (see {@link WorkerFaults#vanish}). */
   void abandon() {
     running = false;
@@ -230,7 +244,7 @@ final class ClaimLoop {
 
   /** How many claimed jobs have not yet got their outcome recorded. */
   private int busy() {
-    return 2 * settings.concurrency() - slots.availablePermits() - unrecorded.availablePermits();
+    return 2 * concurrency - slots.availablePermits() - unrecorded.availablePermits();
   }
 
   private boolean awaitIdle(Instant deadline) {

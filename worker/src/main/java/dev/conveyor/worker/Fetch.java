@@ -8,68 +8,81 @@ import io.vertx.mutiny.redis.client.Redis;
 import io.vertx.mutiny.redis.client.RedisConnection;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 
 /**
- * How the claim loop gets jobs (Sidekiq's fetch): with jobs waiting, one {@code claim-4} call
- * claims a batch at once; with none, a blocking pop (BLMOVE, short timeout, so a stop is prompt)
- * waits on a connection of its own, and the id it took is claimed with whatever followed it. Claim
- * calls are repeated until Redis answers; a repeat also answers what a lost call took. Used by the
- * claimer's thread only.
+ * How a type's claim loop gets jobs (Sidekiq's fetch): with jobs waiting, one {@code claim-4} call
+ * claims a batch at once, high priority first; with none, it waits on a connection of its own for
+ * the type's wake-up mark (BZPOPMIN, short timeout, so a stop is prompt), then claims. A wait that
+ * runs out claims too, so a mark lost with a killed worker delays jobs by one CLAIM_WAIT at most.
+ * Claim calls are repeated until Redis answers; a repeat also answers what a lost call took. Used
+ * by the claimer's thread only.
  */
 final class Fetch {
 
   private final JobQueue queue;
   private final Redis claimClient;
   private final WorkerSettings settings;
+  private final String type;
   private final StorageWatch storage;
   private RedisConnection connection;
 
   /**
    * @param claimClient a client whose connection the blocking pop may hold
    */
-  Fetch(JobQueue queue, Redis claimClient, WorkerSettings settings, StorageWatch storage) {
+  Fetch(
+      JobQueue queue,
+      Redis claimClient,
+      WorkerSettings settings,
+      String type,
+      StorageWatch storage) {
     this.queue = queue;
+    this.type = type;
     this.claimClient = claimClient;
     this.settings = settings;
     this.storage = storage;
   }
 
   /**
-   * Claims up to {@code wanted} jobs: at once when the queue had more last time, else after a
-   * blocking pop. Empty when the pop's wait ran out or Redis is away; null when interrupted.
+   * Claims up to {@code wanted} jobs: at once when the queues had more last time, else after a wait
+   * for the wake-up mark. Empty when there were none or Redis is away; null when interrupted.
    */
   List<ClaimedJob> claimSome(int wanted, boolean queueHadMore) {
     if (queueHadMore) {
-      List<ClaimedJob> jobs = claim(Optional.empty(), wanted);
+      List<ClaimedJob> jobs = claim(wanted);
       if (jobs == null || !jobs.isEmpty()) {
         return jobs;
       }
     }
-    Optional<String> id = takeNext();
-    if (id.isEmpty()) {
+    if (!awaitJobs()) {
       return List.of();
     }
-    long taken = System.nanoTime();
-    List<ClaimedJob> jobs = claim(id, wanted);
-    WorkerMetrics.CLAIM.record(Duration.ofNanos(System.nanoTime() - taken));
+    long woken = System.nanoTime();
+    List<ClaimedJob> jobs = claim(wanted);
+    WorkerMetrics.CLAIM.record(Duration.ofNanos(System.nanoTime() - woken));
     return jobs;
   }
 
   /** One claim call, repeated until Redis answers; a repeat also answers what a lost call took. */
-  private List<ClaimedJob> claim(Optional<String> first, int wanted) {
+  private List<ClaimedJob> claim(int wanted) {
     String leasePrefix = Leases.newPrefix();
     boolean[] repeat = {false};
     return storage.untilAnswered(
         () -> {
           Uni<List<ClaimedJob>> call =
-              queue.claim(first, settings.node(), wanted, leasePrefix, repeat[0]);
+              queue.claim(
+                  type,
+                  settings.node(),
+                  wanted,
+                  leasePrefix,
+                  repeat[0],
+                  settings.priorityMaxWait());
           repeat[0] = true;
           return call;
         });
   }
 
-  private Optional<String> takeNext() {
+  /** False only when Redis is away (after a pause); a wait that ran out is worth a claim too. */
+  private boolean awaitJobs() {
     try {
       if (connection == null) {
         connection =
@@ -81,14 +94,13 @@ final class Fetch {
                 .await()
                 .indefinitely();
       }
-      Optional<String> id =
-          queue.takeNext(connection, settings.node(), settings.claimWait()).await().indefinitely();
+      queue.awaitJobs(connection, type, settings.claimWait()).await().indefinitely();
       storage.answered();
-      return id;
+      return true;
     } catch (RuntimeException e) {
       dropConnection();
       Sleep.interruptibly(storage.failed(e));
-      return Optional.empty();
+      return false;
     }
   }
 

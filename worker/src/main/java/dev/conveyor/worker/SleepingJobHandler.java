@@ -1,14 +1,17 @@
 package dev.conveyor.worker;
 
 import dev.conveyor.core.ClaimedJob;
-import io.quarkus.arc.DefaultBean;
+import dev.conveyor.core.JobSpec;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
-/** The demo's work, as in the seed: wait WORK_DURATION, then answer a small JSON result. */
-@DefaultBean
+/**
+ * The demo's work, as in the seed: wait WORK_DURATION, then answer a small JSON result. It does the
+ * default type's work until a user's handler takes that type (see {@link JobTypes}).
+ */
+@JobType(JobSpec.DEFAULT_TYPE)
 @ApplicationScoped
 public class SleepingJobHandler implements JobHandler {
 

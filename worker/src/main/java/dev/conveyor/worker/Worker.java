@@ -8,15 +8,17 @@ import dev.conveyor.core.Store;
 import io.vertx.mutiny.redis.client.Redis;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
  * One worker node's lifecycle (Sidekiq's launcher): it starts and stops its parts and holds the
  * state the ledger shows. Duties, in order: start the {@link Housekeeper} (ledger beats, start-up
- * recovery, promotion of due retries) and the {@link ClaimLoop} (claims, handlers, outcomes); pause
- * and resume claiming on request; on stop, stop claiming, let in-flight jobs finish within the
- * grace, re-queue any that did not ({@code retire-6}) and leave the ledger.
+ * recovery, promotion of due jobs) and a {@link ClaimLoop} per type it serves (claims, handlers,
+ * outcomes); pause and resume claiming on request; on stop, stop claiming, let in-flight jobs
+ * finish within the grace, re-queue any that did not ({@code retire-6}) and leave the ledger.
  */
 public final class Worker {
 
@@ -27,16 +29,14 @@ public final class Worker {
   private final WorkerSettings settings;
   private final StorageWatch storage;
   private final Housekeeper housekeeper;
-  private final ClaimLoop claims;
+  private final List<ServedType> types;
+  private final List<ClaimLoop> claims;
   private final WorkerFaults faults;
   private final Instant startedAt = Instant.now();
   private volatile boolean running;
   private volatile String state = "running";
 
-  /**
-   * @param claimClient a client whose connections the blocking pops may hold
-   * @param redisUrl for log lines only
-   */
+  /** A worker of the default type only, with WORKER_CONCURRENCY slots. */
   public Worker(
       Store store,
       Redis claimClient,
@@ -44,6 +44,31 @@ public final class Worker {
       WorkerSettings settings,
       JobHandler handler,
       ObjectMapper json) {
+    this(
+        store,
+        claimClient,
+        redisUrl,
+        settings,
+        List.of(ServedType.ofDefault(handler, settings.concurrency())),
+        json);
+  }
+
+  /**
+   * @param claimClient a client whose connections the blocking waits may hold: one per type
+   * @param redisUrl for log lines only
+   * @param types the types it serves, each with its handler and concurrency
+   */
+  public Worker(
+      Store store,
+      Redis claimClient,
+      String redisUrl,
+      WorkerSettings settings,
+      List<ServedType> types,
+      ObjectMapper json) {
+    if (types.isEmpty()) {
+      throw new IllegalArgumentException("a worker serves at least one type");
+    }
+    this.types = List.copyOf(types);
     this.recovery = store.recovery();
     this.ledger = store.ledger();
     this.settings = settings;
@@ -51,13 +76,18 @@ public final class Worker {
     this.housekeeper =
         new Housekeeper(store.queue(), recovery, ledger, settings, storage, this::entry);
     this.claims =
-        new ClaimLoop(
-            store.queue(),
-            claimClient,
-            settings,
-            new JobRunner(handler, json, settings.jobTimeout()),
-            storage,
-            housekeeper.recovered());
+        types.stream()
+            .map(
+                served ->
+                    new ClaimLoop(
+                        store.queue(),
+                        claimClient,
+                        settings,
+                        served,
+                        new JobRunner(served.handler(), json, settings.jobTimeout()),
+                        storage,
+                        housekeeper.recovered()))
+            .toList();
     this.faults = new WorkerFaults(claims, housekeeper, () -> running = false);
   }
 
@@ -65,8 +95,14 @@ public final class Worker {
     return settings.node();
   }
 
+  /** Handler slots over all its types. */
   public int concurrency() {
-    return settings.concurrency();
+    return types.stream().mapToInt(ServedType::concurrency).sum();
+  }
+
+  /** The types it serves, by name. */
+  public List<String> types() {
+    return types.stream().map(ServedType::type).toList();
   }
 
   public synchronized void start() {
@@ -75,10 +111,14 @@ public final class Worker {
     }
     running = true;
     housekeeper.start();
-    claims.start();
+    claims.forEach(ClaimLoop::start);
     LOG.infof(
-        "worker %s started: %d handler slot(s), result TTL %s",
-        settings.node(), settings.concurrency(), settings.resultTtl());
+        "worker %s started: types %s, result TTL %s",
+        settings.node(),
+        types.stream()
+            .map(t -> t.type() + " (" + t.concurrency() + " slot(s))")
+            .collect(Collectors.joining(", ")),
+        settings.resultTtl());
   }
 
   public boolean running() {
@@ -87,26 +127,27 @@ public final class Worker {
 
   /** True while claiming is paused (a cluster request); in-flight jobs go on. */
   public boolean paused() {
-    return claims.paused();
+    return claims.getFirst().paused();
   }
 
   /** Stops claiming (see {@link ClaimLoop#pause}); in-flight jobs finish; the ledger: paused. */
   public void pause() {
     synchronized (this) {
-      if (!running || claims.paused()) {
+      if (!running || paused()) {
         return;
       }
       state = "paused";
     }
-    claims.pause();
+    claims.forEach(ClaimLoop::pause);
+    claims.forEach(ClaimLoop::awaitPaused);
     LOG.infof("worker %s paused: no new claims until resumed", settings.node());
     housekeeper.beat();
   }
 
   /** Claims again after {@link #pause}. */
   public synchronized void resume() {
-    if (running && claims.paused()) {
-      claims.resume();
+    if (running && paused()) {
+      claims.forEach(ClaimLoop::resume);
       state = "running";
       LOG.infof("worker %s resumed", settings.node());
       housekeeper.beat();
@@ -135,8 +176,13 @@ public final class Worker {
     housekeeper.beat();
     LOG.infof(
         "worker %s stopping: no new claims, %d job(s) in flight, grace %s",
-        settings.node(), claims.inFlight(), grace);
-    boolean finished = claims.stop(Instant.now().plus(grace));
+        settings.node(), inFlight(), grace);
+    Instant deadline = Instant.now().plus(grace);
+    claims.forEach(ClaimLoop::stopClaiming);
+    boolean finished = true;
+    for (ClaimLoop loop : claims) {
+      finished &= loop.stop(deadline);
+    }
     housekeeper.stop();
     if (!finished) {
       LOG.warnf(
@@ -148,9 +194,7 @@ public final class Worker {
     } catch (StorageUnavailableException e) {
       // its entry expires by itself within three heartbeats
     }
-    LOG.infof(
-        "worker %s stopped: %d processed, %d failed",
-        settings.node(), claims.processed(), claims.failed());
+    LOG.infof("worker %s stopped: %d processed, %d failed", settings.node(), processed(), failed());
   }
 
   private void requeueOwnJobs() {
@@ -173,10 +217,14 @@ public final class Worker {
   private Map<String, String> entry() {
     Map<String, String> fields = Ledger.identity("worker", startedAt);
     fields.put("state", state);
-    fields.put("concurrency", Integer.toString(settings.concurrency()));
-    fields.put("in_flight", Long.toString(claims.inFlight()));
-    fields.put("processed", Long.toString(claims.processed()));
-    fields.put("failed", Long.toString(claims.failed()));
+    fields.put("concurrency", Integer.toString(concurrency()));
+    fields.put("types", String.join(",", types()));
+    fields.put(
+        "type_concurrency",
+        types.stream().map(t -> t.type() + "=" + t.concurrency()).collect(Collectors.joining(",")));
+    fields.put("in_flight", Long.toString(inFlight()));
+    fields.put("processed", Long.toString(processed()));
+    fields.put("failed", Long.toString(failed()));
     return fields;
   }
 
@@ -186,14 +234,14 @@ public final class Worker {
   }
 
   public long processed() {
-    return claims.processed();
+    return claims.stream().mapToLong(ClaimLoop::processed).sum();
   }
 
   public long failed() {
-    return claims.failed();
+    return claims.stream().mapToLong(ClaimLoop::failed).sum();
   }
 
   public long inFlight() {
-    return claims.inFlight();
+    return claims.stream().mapToLong(ClaimLoop::inFlight).sum();
   }
 }

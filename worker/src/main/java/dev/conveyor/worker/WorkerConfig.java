@@ -4,6 +4,8 @@ import dev.conveyor.core.cluster.ClusterConfig;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 
 /** The worker's settings; each is set by the environment variable named in its comment. */
 @ConfigMapping(prefix = "conveyor")
@@ -24,6 +26,20 @@ public interface WorkerConfig extends ClusterConfig {
   /** WORKER_CONCURRENCY: jobs this worker works at once, each on a virtual thread of its own. */
   @WithDefault("1")
   int concurrency();
+
+  /**
+   * WORKER_TYPES: the job types this worker serves, comma-separated; unset: every type it has a
+   * handler for. Each type's concurrency is WORKER_CONCURRENCY_&lt;TYPE&gt; (the type in capitals,
+   * {@code .} and {@code -} as {@code _}), else WORKER_CONCURRENCY.
+   */
+  Optional<List<String>> types();
+
+  /**
+   * PRIORITY_MAX_WAIT: a normal or low job that has waited this long is claimed before the higher
+   * priorities, so a flood of high jobs cannot starve it; 0: strictly by priority.
+   */
+  @WithDefault("60s")
+  Duration priorityMaxWait();
 
   /** MAX_ATTEMPTS: attempts of a throwing job before it is failed. */
   @WithDefault("3")

@@ -1,19 +1,21 @@
 package dev.conveyor.worker;
 
+import java.util.List;
+
 /**
  * The one seam through which in-process tests make a worker fail the ways a real one does, without
  * a process to kill. Production code never calls it.
  */
 final class WorkerFaults {
 
-  private final ClaimLoop claims;
+  private final List<ClaimLoop> claims;
   private final Housekeeper housekeeper;
   private final Runnable forget;
 
   /**
    * @param forget marks the worker as stopped, so that a later stop does nothing
    */
-  WorkerFaults(ClaimLoop claims, Housekeeper housekeeper, Runnable forget) {
+  WorkerFaults(List<ClaimLoop> claims, Housekeeper housekeeper, Runnable forget) {
     this.claims = claims;
     this.housekeeper = housekeeper;
     this.forget = forget;
@@ -25,7 +27,7 @@ final class WorkerFaults {
    */
   void vanish() {
     forget.run();
-    claims.abandon();
+    claims.forEach(ClaimLoop::abandon);
     housekeeper.stop();
   }
 

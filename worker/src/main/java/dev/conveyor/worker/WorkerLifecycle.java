@@ -13,7 +13,14 @@ import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.redis.client.Redis;
 import io.vertx.redis.client.RedisOptions;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Any;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Singleton;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.microprofile.config.Config;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -39,18 +46,19 @@ public class WorkerLifecycle {
       WorkerConfig config,
       Redis redis,
       Vertx vertx,
-      JobHandler handler,
+      @Any Instance<JobHandler> handlers,
       ObjectMapper json,
       @ConfigProperty(name = "quarkus.redis.hosts") String redisUrl) {
     this.config = config;
-    // the claimer's blocking pop holds its connection: a client of its own
+    List<ServedType> types = servedTypes(config, handlers);
+    // each type's claimer holds a connection for its blocking wait: a client of their own
     this.claimClient =
         Redis.createClient(
             vertx,
             new RedisOptions()
                 .setConnectionString(redisUrl)
-                .setMaxPoolSize(2)
-                .setMaxPoolWaiting(2));
+                .setMaxPoolSize(types.size() + 1)
+                .setMaxPoolWaiting(types.size() + 1));
     RetryPolicy policy =
         new RetryPolicy(
             config.maxAttempts(),
@@ -72,8 +80,9 @@ public class WorkerLifecycle {
                 config.resultTtl(),
                 policy,
                 config.heartbeatInterval(),
-                config.jobTimeout()),
-            handler,
+                config.jobTimeout(),
+                config.priorityMaxWait()),
+            types,
             json);
     this.cluster =
         new ClusterMember(
@@ -89,6 +98,20 @@ public class WorkerLifecycle {
             cluster,
             policy,
             config.heartbeatInterval());
+  }
+
+  /** The types this worker serves, from its handler beans (see {@link JobTypes}). */
+  private static List<ServedType> servedTypes(WorkerConfig config, Instance<JobHandler> handlers) {
+    Map<JobHandler, Class<?>> beans = new LinkedHashMap<>();
+    for (Instance.Handle<JobHandler> handle : handlers.handles()) {
+      beans.put(handle.get(), handle.getBean().getBeanClass());
+    }
+    Config env = ConfigProvider.getConfig();
+    return JobTypes.served(
+        beans,
+        config.types().filter(list -> !list.isEmpty()),
+        config.concurrency(),
+        type -> env.getOptionalValue(JobTypes.concurrencyVariable(type), Integer.class));
   }
 
   void onStart(@Observes StartupEvent event) {

@@ -47,11 +47,12 @@ final class WorkerMetrics {
           .publishPercentileHistogram()
           .register(Metrics.globalRegistry);
 
-  /** Jobs this worker works now, tagged with its name. */
-  static void inFlight(String node, AtomicLong inFlight) {
+  /** Jobs of one type this worker works now, tagged with its name and the type. */
+  static void inFlight(String node, String type, AtomicLong inFlight) {
     Gauge.builder("conveyor.jobs.in_flight", inFlight, AtomicLong::get)
         .description("jobs this worker is working now")
         .tag("node", node)
+        .tag("type", type)
         .register(Metrics.globalRegistry);
   }
 

@@ -14,6 +14,7 @@ import java.time.Duration;
  * @param retryPolicy MAX_ATTEMPTS, RETRY_BACKOFF, FAILED_TTL, MAX_RECOVERIES
  * @param heartbeatInterval HEARTBEAT_INTERVAL: how often the ledger entry is refreshed
  * @param jobTimeout JOB_TIMEOUT: a longer attempt is interrupted and fails; zero: no limit
+ * @param priorityMaxWait PRIORITY_MAX_WAIT: a normal or low job waiting this long goes first
  */
 public record WorkerSettings(
     String node,
@@ -22,7 +23,31 @@ public record WorkerSettings(
     Duration resultTtl,
     RetryPolicy retryPolicy,
     Duration heartbeatInterval,
-    Duration jobTimeout) {
+    Duration jobTimeout,
+    Duration priorityMaxWait) {
+
+  /** PRIORITY_MAX_WAIT's default. */
+  public static final Duration DEFAULT_PRIORITY_MAX_WAIT = Duration.ofSeconds(60);
+
+  /** With the default PRIORITY_MAX_WAIT. */
+  public WorkerSettings(
+      String node,
+      int concurrency,
+      Duration claimWait,
+      Duration resultTtl,
+      RetryPolicy retryPolicy,
+      Duration heartbeatInterval,
+      Duration jobTimeout) {
+    this(
+        node,
+        concurrency,
+        claimWait,
+        resultTtl,
+        retryPolicy,
+        heartbeatInterval,
+        jobTimeout,
+        DEFAULT_PRIORITY_MAX_WAIT);
+  }
 
   /** Without a job timeout. */
   public WorkerSettings(

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.conveyor.core.ClaimedJob;
+import dev.conveyor.core.JobSpec;
 import dev.conveyor.core.RedisKeys;
 import dev.conveyor.core.cluster.ClusterMember;
 import dev.conveyor.core.cluster.Duties;
@@ -287,8 +288,7 @@ class JanitorTest {
       String id = workers.submit("orphaned");
       // a worker that died long ago, when no cluster was running: registered, id taken, no entry
       redis.call("SADD", keys.workers(), "ghost");
-      redis.call("LMOVE", keys.queue(), keys.processing("ghost"), "RIGHT", "LEFT");
-      workers.queue.claim(id, "ghost", "lease-1").await().indefinitely();
+      workers.queue.claimOne(JobSpec.DEFAULT_TYPE, "ghost", "lease-1").await().indefinitely();
       assertEquals("working", workers.status(id));
 
       Recorder a = new Recorder("a");
