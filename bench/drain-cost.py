@@ -66,7 +66,7 @@ def one_run(stack, r, sha, run):
     r.call("CONFIG", "RESETSTAT")
     cpu_w, cpu_r, switches = bench.cpu_ticks(worker.pid), bench.cpu_ticks(redis_pid), context_switches(worker.pid)
     started = time.time()
-    r.call("RENAME", f"{prefix}:staging", f"{prefix}:queue")
+    bench.hand_over(r, prefix, f"{prefix}:staging")
     bench.wait_until(lambda: drain.worked(r, prefix) >= WARMUP + JOBS, 600, "the drain")
     took = time.time() - started
     scripts, commands = command_usec(r)
@@ -83,7 +83,7 @@ def one_run(stack, r, sha, run):
 def main():
     with bench.Stack(NAME) as stack:
         r = stack.redis()
-        sha = r.call("SCRIPT", "LOAD", bench.lua("submit-5.lua"))
+        sha = r.call("SCRIPT", "LOAD", bench.lua("submit-7.lua"))
         bench.log(NAME, f"{RUNS} runs: {JOBS:,} jobs after {WARMUP:,} warm-up jobs, concurrency {CONCURRENCY}")
         rows = []
         for run in range(1, RUNS + 1):

@@ -59,9 +59,7 @@ def conveyor_run(stack, r, sha, workers, concurrency, run):
     bench.wait_until(lambda: worked(r, prefix) >= WARMUP, 600, "the warm-up drain")
     measured, ids = submissions(sha, prefix, f"{prefix}:staging", prefix, JOBS)
     r.pipeline(measured)
-    t = r.call("EVAL", "redis.call('RENAME', KEYS[1], KEYS[2]) return redis.call('TIME')", 2,
-               f"{prefix}:staging", f"{prefix}:queue")
-    start = int(t[0]) * 1000 + int(t[1]) / 1000
+    start = bench.hand_over(r, prefix, f"{prefix}:staging")
     bench.wait_until(lambda: worked(r, prefix) >= WARMUP + JOBS, 600, "the drain")
     end = max(int(v) for v in r.pipeline([["HGET", f"{prefix}:job:{i}", "finished_at"] for i in ids]))
     for p in procs:
@@ -81,7 +79,7 @@ def cycle_script():
     completion of each, which is what a worker asks of Redis, with no client in between."""
     return ("local function claim(KEYS, ARGV)\n" + bench.lua("claim-4.lua") + "\nend\n"
             "local function complete(KEYS, ARGV)\n" + bench.lua("complete-3.lua") + "\nend\n"
-            "local jobs = claim({KEYS[1], KEYS[2], KEYS[3], KEYS[4]}, {ARGV[1], 'bound', ARGV[2], ''})\n"
+            "local jobs = claim({KEYS[1], KEYS[2], KEYS[3], KEYS[4]}, {ARGV[1], 'bound', ARGV[2], 'default', '0', '60000'})\n"
             "if #jobs == 0 then return 0 end\n"
             "local args = {ARGV[1], ARGV[3]}\n"
             "for i = 1, #jobs, 4 do\n"
@@ -115,7 +113,7 @@ def main():
             raise SystemExit(f"{tool} not found")
     with bench.Stack(NAME) as stack:
         r = stack.redis()
-        sha = r.call("SCRIPT", "LOAD", bench.lua("submit-5.lua"))
+        sha = r.call("SCRIPT", "LOAD", bench.lua("submit-7.lua"))
         cycle_sha = r.call("SCRIPT", "LOAD", cycle_script())
         bench.log(NAME, f"{JOBS:,} jobs per run (after {WARMUP:,} warm-up jobs), {RUNS} runs each")
         npm = subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", f"bullmq@{BULLMQ}"],

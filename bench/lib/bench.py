@@ -142,16 +142,34 @@ class Resp:
 
 
 def submit_commands(sha, prefix, queue_key, jobs, per_call=100):
-    """EVALSHA commands of submit-5 (the api's own writes) queuing jobs, a list of (id, data), onto
-    queue_key, per_call jobs to a call as the api's batches; accepted_by is 'bench'."""
+    """EVALSHA commands of submit-7 (the api's own writes) queuing jobs, a list of (id, data) or
+    (id, data, spec) (spec as submit-7 reads it: '' for the seed's job, else 'type,priority,due'),
+    onto queue_key (the base queue: the other types' and priorities' queues are named from it),
+    per_call jobs to a call as the api's batches; accepted_by is 'bench'."""
     commands = []
     for start in range(0, len(jobs), per_call):
-        command = ["EVALSHA", sha, 5, queue_key, f"{prefix}:stats", f"{prefix}:dead",
-                   f"{prefix}:recent", f"{prefix}:job:", "bench", 200]
-        for job_id, data in jobs[start:start + per_call]:
-            command += [job_id, data]
+        command = ["EVALSHA", sha, 7, queue_key, f"{prefix}:stats", f"{prefix}:dead",
+                   f"{prefix}:recent", f"{prefix}:job:", f"{prefix}:delayed", f"{prefix}:types",
+                   "bench", 200]
+        for job in jobs[start:start + per_call]:
+            command += [job[0], job[1], job[2] if len(job) > 2 else ""]
         commands.append(command)
     return commands
+
+
+def hand_over(r, prefix, staging, suffixes=("",), types=("default",)):
+    """Moves jobs queued under the base queue name `staging` to `prefix`:queue in one step, with
+    the types' wake-up marks set (what a submission does); the Redis time then, in ms."""
+    keys = []
+    for suffix in suffixes:
+        keys += [staging + suffix, f"{prefix}:queue" + suffix]
+    script = ("for i = 2, #KEYS, 2 do\n"
+              "  if redis.call('EXISTS', KEYS[i - 1]) == 1 then redis.call('RENAME', KEYS[i - 1], KEYS[i]) end\n"
+              "end\n"
+              "for _, wake in ipairs(ARGV) do redis.call('ZADD', wake, 0, 'jobs') end\n"
+              "return redis.call('TIME')")
+    t = r.call("EVAL", script, len(keys), *keys, *[f"{prefix}:queue:{t}:wake" for t in types])
+    return int(t[0]) * 1000 + int(t[1]) / 1000
 
 
 LUA_DIR = os.path.join(ROOT, "core", "src", "main", "resources", "lua")

@@ -8,6 +8,7 @@ import dev.conveyor.core.Store;
 import io.vertx.mutiny.redis.client.Redis;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -68,7 +69,7 @@ public final class Worker {
     if (types.isEmpty()) {
       throw new IllegalArgumentException("a worker serves at least one type");
     }
-    this.types = List.copyOf(types);
+    this.types = types.stream().sorted(Comparator.comparing(ServedType::type)).toList();
     this.recovery = store.recovery();
     this.ledger = store.ledger();
     this.settings = settings;
@@ -76,7 +77,7 @@ public final class Worker {
     this.housekeeper =
         new Housekeeper(store.queue(), recovery, ledger, settings, storage, this::entry);
     this.claims =
-        types.stream()
+        this.types.stream()
             .map(
                 served ->
                     new ClaimLoop(

@@ -3,6 +3,7 @@ package dev.conveyor.worker;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.core.CallbackId;
 import dev.conveyor.core.JobQueue;
+import dev.conveyor.core.JobSpec;
 import dev.conveyor.core.Ledger;
 import dev.conveyor.core.RedisKeys;
 import dev.conveyor.core.RetryPolicy;
@@ -34,6 +35,9 @@ final class Workers implements AutoCloseable {
   Workers(TestRedis redis) {
     this.redis = redis;
     this.queue = queue(redis);
+    // the first Redis call sets up Mutiny's context propagation, which races when a worker's
+    // threads and the test's make their first calls at once ("ContextManagerProvider already set")
+    queue.ping().await().atMost(TIMEOUT);
   }
 
   static Store store(TestRedis redis) {
@@ -71,6 +75,37 @@ final class Workers implements AutoCloseable {
       Duration resultTtl,
       Duration heartbeat,
       Duration jobTimeout) {
+    return start(
+        node,
+        List.of(ServedType.ofDefault(handler, concurrency)),
+        policy,
+        resultTtl,
+        heartbeat,
+        jobTimeout,
+        WorkerSettings.DEFAULT_PRIORITY_MAX_WAIT);
+  }
+
+  /** A worker of these types, with quick retries, as the worker app runs it. */
+  Worker start(String node, List<ServedType> types, Duration priorityMaxWait) {
+    return start(
+        node,
+        types,
+        QUICK_RETRIES,
+        Duration.ofSeconds(10),
+        HEARTBEAT,
+        Duration.ZERO,
+        priorityMaxWait);
+  }
+
+  Worker start(
+      String node,
+      List<ServedType> types,
+      RetryPolicy policy,
+      Duration resultTtl,
+      Duration heartbeat,
+      Duration jobTimeout,
+      Duration priorityMaxWait) {
+    int concurrency = types.stream().mapToInt(ServedType::concurrency).sum();
     Redis claims =
         Redis.createClient(
             redis.vertx(),
@@ -96,8 +131,9 @@ final class Workers implements AutoCloseable {
                 resultTtl,
                 policy,
                 heartbeat,
-                jobTimeout),
-            handler,
+                jobTimeout,
+                priorityMaxWait),
+            types,
             new ObjectMapper());
     worker.start();
     started.add(worker);
@@ -139,6 +175,16 @@ final class Workers implements AutoCloseable {
     node.janitor().stop();
     node.worker().faults().vanish();
     node.cluster().close();
+  }
+
+  /** Submits a job of this type and priority (null: none) the way the API does; its id. */
+  String submit(String data, String type, String priority) {
+    String id = CallbackId.of(type, data);
+    queue
+        .submit(new JobQueue.Work(id, data, new JobSpec(type, priority, null, null)), "api@test")
+        .await()
+        .atMost(TIMEOUT);
+    return id;
   }
 
   /** Submits the data the way the API does and returns its callback id. */
