@@ -1,5 +1,6 @@
 package dev.conveyor.sysmon;
 
+import dev.conveyor.core.JobSpec;
 import dev.conveyor.core.Ledger;
 import dev.conveyor.core.NodeNames;
 import dev.conveyor.core.Overview;
@@ -21,7 +22,9 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.jboss.logging.Logger;
 
@@ -125,6 +128,7 @@ public class Monitor {
     }
     Report report = report(look);
     latest = report;
+    SysmonMetrics.registerTypes(() -> latest, report);
     reports.onNext(report);
     return report;
   }
@@ -163,6 +167,39 @@ public class Monitor {
     return node;
   }
 
+  /** Each type's waiting jobs, and whether a live worker serves it. */
+  private static List<Report.TypeQueue> typeQueues(Overview.Snapshot look) {
+    Map<String, Integer> workers = new TreeMap<>();
+    for (Ledger.Entry e : look.nodes()) {
+      for (String type : Ledger.typesOf(List.of(e))) {
+        workers.merge(type, 1, Integer::sum);
+      }
+    }
+    List<Report.TypeQueue> types = new ArrayList<>();
+    look.queue()
+        .pendingByType()
+        .forEach(
+            (type, byPriority) -> {
+              long high = byPriority.getOrDefault("high", 0L);
+              long normal = byPriority.getOrDefault("normal", 0L);
+              long low = byPriority.getOrDefault("low", 0L);
+              int serving = workers.getOrDefault(type, 0);
+              if (high + normal + low > 0 || serving > 0 || type.equals(JobSpec.DEFAULT_TYPE)) {
+                types.add(
+                    new Report.TypeQueue(
+                        type,
+                        high,
+                        normal,
+                        low,
+                        serving,
+                        serving == 0 && high + normal + low > 0
+                            ? "waiting for a worker of type " + type
+                            : ""));
+              }
+            });
+    return types;
+  }
+
   private synchronized Report report(Overview.Snapshot look) {
     long now = look.at().toEpochMilli();
     long inProgress = look.queue().processing().values().stream().mapToLong(Long::longValue).sum();
@@ -196,6 +233,9 @@ public class Monitor {
               dash(e.field("role")),
               dash(e.field("host")),
               dash(e.field("state")),
+              "worker".equals(e.field("role"))
+                  ? Objects.requireNonNullElse(e.field("types"), JobSpec.DEFAULT_TYPE)
+                  : "",
               dash(e.field("in_flight")),
               dash(e.field("processed")),
               dash(e.field("failed")),
@@ -217,7 +257,8 @@ public class Monitor {
             look.queue().delayed(),
             look.queue().dead(),
             inProgress,
-            look.queue().counters()),
+            look.queue().counters(),
+            typeQueues(look)),
         throughput,
         new Report.Cluster(
             joined,

@@ -21,9 +21,24 @@ public record Report(
     List<Point> history,
     boolean actionsEnabled) {
 
-  /** Jobs waiting, waiting out a retry, dead, in workers' hands; counters since the store began. */
+  /**
+   * Jobs waiting, waiting to be due (a retry's backoff, a delay, a run_at), dead, in workers'
+   * hands; the waiting ones per type and priority; counters since the store began.
+   */
   public record Queue(
-      long pending, long delayed, long dead, long inProgress, Map<String, Long> counters) {}
+      long pending,
+      long delayed,
+      long dead,
+      long inProgress,
+      Map<String, Long> counters,
+      List<TypeQueue> types) {}
+
+  /**
+   * One type's waiting jobs by priority, and who serves it: {@code waiting} says {@code "waiting
+   * for a worker of type …"} when jobs wait and no live worker serves the type, else it is empty.
+   */
+  public record TypeQueue(
+      String type, long high, long normal, long low, int workers, String waiting) {}
 
   /** Jobs worked per second over the last 10 s and the last minute. */
   public record Throughput(double last10s, double last1m) {}
@@ -45,6 +60,7 @@ public record Report(
       String role,
       String host,
       String state,
+      String types,
       String inFlight,
       String processed,
       String failed,

@@ -1,9 +1,12 @@
 package dev.conveyor.sysmon;
 
+import dev.conveyor.core.JobSpec;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
@@ -34,7 +37,7 @@ final class SysmonMetrics {
         registry,
         latest,
         "conveyor.queue.delayed",
-        "jobs waiting out a retry backoff",
+        "jobs waiting to be due: a retry's backoff, a delay or a run_at",
         r -> r.queue().delayed());
     gauge(
         registry,
@@ -63,6 +66,49 @@ final class SysmonMetrics {
         "conveyor.redis.up",
         "1 while Redis answers",
         r -> r.redis().up() ? 1 : 0);
+  }
+
+  /** (type, priority) pairs with a gauge already; a type gets its three when first seen. */
+  private static final Set<String> TYPED = ConcurrentHashMap.newKeySet();
+
+  /**
+   * {@code conveyor_queue_typed_pending{type, priority}}: jobs waiting per type and priority, for
+   * the types of the latest look (a type's gauges stay once registered, at 0 when none wait).
+   */
+  static void registerTypes(Supplier<Report> latest, Report report) {
+    for (Report.TypeQueue t : report.queue().types()) {
+      for (String priority : JobSpec.PRIORITIES) {
+        if (TYPED.add(t.type() + " " + priority)) {
+          Gauge.builder(
+                  "conveyor.queue.typed.pending",
+                  latest,
+                  source -> pendingOf(source.get(), t.type(), priority))
+              .description("jobs waiting, by type and priority")
+              .tag("type", t.type())
+              .tag("priority", priority)
+              .strongReference(true)
+              .register(Metrics.globalRegistry);
+        }
+      }
+    }
+  }
+
+  private static double pendingOf(Report report, String type, String priority) {
+    if (report == null) {
+      return Double.NaN;
+    }
+    return report.queue().types().stream()
+        .filter(t -> t.type().equals(type))
+        .findFirst()
+        .map(
+            t ->
+                (double)
+                    switch (priority) {
+                      case "high" -> t.high();
+                      case "low" -> t.low();
+                      default -> t.normal();
+                    })
+        .orElse(0.0);
   }
 
   private static void gauge(

@@ -70,6 +70,16 @@ public class TerminalLoop {
             q.counters().getOrDefault("recovered", 0L),
             r.throughput().last10s(),
             r.throughput().last1m()));
+    for (Report.TypeQueue t : q.types()) {
+      s.append(
+          String.format(
+              "  type %-16s high %d, normal %d, low %d | %d worker(s)",
+              t.type(), t.high(), t.normal(), t.low(), t.workers()));
+      if (!t.waiting().isEmpty()) {
+        s.append(red).append("  ").append(t.waiting()).append(reset);
+      }
+      s.append('\n');
+    }
     Report.Cluster c = r.cluster();
     s.append("cluster view: ")
         .append(c.joined() ? String.join(", ", c.view()) : "(sysmon is not in the cluster)")
@@ -91,16 +101,25 @@ public class TerminalLoop {
     }
     s.append(
         String.format(
-            "%-28s %-7s %-10s %-9s %9s %9s %6s %8s%n",
-            "NODE", "ROLE", "HOST", "STATE", "IN_FLIGHT", "PROCESSED", "FAILED", "BEAT_AGO"));
+            "%-28s %-7s %-10s %-9s %-16s %9s %9s %6s %8s%n",
+            "NODE",
+            "ROLE",
+            "HOST",
+            "STATE",
+            "TYPES",
+            "IN_FLIGHT",
+            "PROCESSED",
+            "FAILED",
+            "BEAT_AGO"));
     for (Report.Node n : r.nodes()) {
       s.append(
           String.format(
-              "%-28s %-7s %-10s %-9s %9s %9s %6s %7.1fs%n",
+              "%-28s %-7s %-10s %-9s %-16s %9s %9s %6s %7.1fs%n",
               n.name(),
               n.role(),
               n.host().length() > 10 ? n.host().substring(0, 10) : n.host(),
               n.state(),
+              n.types().isEmpty() ? "-" : n.types(),
               n.inFlight(),
               n.processed(),
               n.failed(),

@@ -62,6 +62,53 @@ class ConsoleApiTest {
   }
 
   @Test
+  void waitingJobsAreShownPerTypeAndPriorityAndATypeNoWorkerServesIsFlagged() {
+    JobQueue queue = queue();
+    String id = CallbackId.of("resize", "photo.png");
+    queue
+        .submit(
+            new JobQueue.Work(
+                id, "photo.png", new dev.conveyor.core.JobSpec("resize", "low", null, null)),
+            "api@test")
+        .await()
+        .indefinitely();
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () ->
+                monitor.latest().queue().types().stream().anyMatch(t -> t.type().equals("resize")));
+    Report.TypeQueue resize =
+        monitor.latest().queue().types().stream()
+            .filter(t -> t.type().equals("resize"))
+            .findFirst()
+            .orElseThrow();
+    assertTrue(resize.low() == 1 && resize.high() == 0 && resize.normal() == 0, resize.toString());
+    assertTrue(resize.waiting().equals("waiting for a worker of type resize"), resize.toString());
+    String screen = TerminalLoop.render(monitor.latest(), false);
+    assertTrue(screen.contains("type resize"), screen);
+    assertTrue(screen.contains("waiting for a worker of type resize"), screen);
+    String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+    assertTrue(
+        metrics.contains("conveyor_queue_typed_pending{priority=\"low\",type=\"resize\"} 1.0"),
+        metrics);
+    // a worker that serves it takes the flag away
+    new dev.conveyor.core.Ledger(redis, new RedisKeys("conveyor"), Duration.ofSeconds(2))
+        .heartbeat(
+            "resizer@test",
+            Duration.ofSeconds(10),
+            java.util.Map.of("role", "worker", "types", "resize"))
+        .await()
+        .indefinitely();
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(5))
+        .until(
+            () ->
+                monitor.latest().queue().types().stream()
+                    .anyMatch(t -> t.type().equals("resize") && t.waiting().isEmpty()));
+    queue.claimOne("resize", "resizer@test", "lease").await().indefinitely();
+  }
+
+  @Test
   void aWorkerThatBeatsInTheLedgerButIsNotInTheViewIsFlagged() {
     // what a worker cut off from the cluster looks like: it still beats, nobody sees it in the view
     new dev.conveyor.core.Ledger(redis, new RedisKeys("conveyor"), Duration.ofSeconds(2))

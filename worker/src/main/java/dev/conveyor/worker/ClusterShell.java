@@ -142,17 +142,18 @@ final class ClusterShell {
   private boolean ledger() {
     List<Ledger.Entry> entries = ledger.members().await().indefinitely();
     out.printf(
-        "%-28s %-7s %-9s %9s %9s %6s %8s%n",
-        "NAME", "ROLE", "STATE", "IN_FLIGHT", "PROCESSED", "FAILED", "BEAT_AGO");
+        "%-28s %-7s %-9s %-16s %9s %9s %6s %8s%n",
+        "NAME", "ROLE", "STATE", "TYPES", "IN_FLIGHT", "PROCESSED", "FAILED", "BEAT_AGO");
     long now = Instant.now().toEpochMilli();
     for (Ledger.Entry e : entries) {
       String lastBeat = e.field("last_beat");
       String ago = lastBeat == null ? "-" : (now - Long.parseLong(lastBeat)) / 100 / 10.0 + "s";
       out.printf(
-          "%-28s %-7s %-9s %9s %9s %6s %8s%n",
+          "%-28s %-7s %-9s %-16s %9s %9s %6s %8s%n",
           e.name(),
           dash(e.field("role")),
           dash(e.field("state")),
+          dash(e.field("types")),
           dash(e.field("in_flight")),
           dash(e.field("processed")),
           dash(e.field("failed")),
@@ -164,6 +165,15 @@ final class ClusterShell {
   private boolean queue() {
     QueueStats.Snapshot s = queue.snapshot().await().indefinitely();
     out.printf("pending %d   delayed %d   dead %d%n", s.pending(), s.delayed(), s.dead());
+    s.pendingByType()
+        .forEach(
+            (type, byPriority) ->
+                out.printf(
+                    "  type %-16s high %d   normal %d   low %d%n",
+                    type,
+                    byPriority.getOrDefault("high", 0L),
+                    byPriority.getOrDefault("normal", 0L),
+                    byPriority.getOrDefault("low", 0L)));
     s.processing().forEach((worker, count) -> out.printf("  %s holds %d%n", worker, count));
     out.printf(
         "accepted %d   worked %d   failed %d   retried %d   recovered %d   fenced %d%n",
