@@ -29,9 +29,10 @@ import org.junit.jupiter.api.Test;
  * The chaos run: the real topology as processes (redis-server, haproxy, 2 api, 3 workers), jobs
  * submitted through HAProxy at a steady rate while a random worker is killed with SIGKILL every few
  * seconds (and started again), one api is restarted with SIGTERM (rolling) and Redis is killed and
- * started again once. Then every accepted job must be worked exactly once as far as the store is
- * concerned. Sized by {@code chaos.jobs}, {@code chaos.rate} (jobs/s) and {@code chaos.kill-every};
- * {@code bench/chaos.sh} runs it big.
+ * started again once. The jobs mix types (the demo's and checksum) and priorities. Then every
+ * accepted job must be worked exactly once as far as the store is concerned. Sized by {@code
+ * chaos.jobs}, {@code chaos.rate} (jobs/s) and {@code chaos.kill-every}; {@code bench/chaos.sh}
+ * runs it big.
  */
 class ChaosIT {
 
@@ -260,7 +261,7 @@ class ChaosIT {
     long next = System.nanoTime();
     try {
       for (int i = 0; i < jobs; i++) {
-        String body = "{\"data\":\"chaos " + run + " " + i + "\"}";
+        String body = body(run, i);
         while (true) {
           try {
             HttpResponse<String> response = lb.post("/api/v1/work", body);
@@ -285,6 +286,20 @@ class ChaosIT {
     } finally {
       submitting.set(false);
     }
+  }
+
+  /**
+   * The i-th job: a mix of the seed's request, the checksum type and the default type at each
+   * priority, so kills and restarts hit every queue.
+   */
+  private static String body(String run, int i) {
+    String data = "\"data\":\"chaos " + run + " " + i + "\"";
+    String priority = List.of("high", "normal", "low").get((i / 3) % 3);
+    return switch (i % 3) {
+      case 0 -> "{" + data + "}";
+      case 1 -> "{" + data + ",\"type\":\"checksum\",\"priority\":\"" + priority + "\"}";
+      default -> "{" + data + ",\"priority\":\"" + priority + "\"}";
+    };
   }
 
   private static long count(Redis reader, List<String> ids, String status) {

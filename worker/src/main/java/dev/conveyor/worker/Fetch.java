@@ -53,12 +53,15 @@ final class Fetch {
         return jobs;
       }
     }
-    if (!awaitJobs()) {
+    Boolean woken = awaitJobs();
+    if (woken == null) {
       return List.of();
     }
-    long woken = System.nanoTime();
+    long since = System.nanoTime();
     List<ClaimedJob> jobs = claim(wanted);
-    WorkerMetrics.CLAIM.record(Duration.ofNanos(System.nanoTime() - woken));
+    if (woken) {
+      WorkerMetrics.CLAIM.record(Duration.ofNanos(System.nanoTime() - since));
+    }
     return jobs;
   }
 
@@ -81,8 +84,11 @@ final class Fetch {
         });
   }
 
-  /** False only when Redis is away (after a pause); a wait that ran out is worth a claim too. */
-  private boolean awaitJobs() {
+  /**
+   * True when woken by the mark, false when the wait ran out (worth a claim too), null when Redis
+   * is away (after a pause).
+   */
+  private Boolean awaitJobs() {
     try {
       if (connection == null) {
         connection =
@@ -94,13 +100,14 @@ final class Fetch {
                 .await()
                 .indefinitely();
       }
-      queue.awaitJobs(connection, type, settings.claimWait()).await().indefinitely();
+      boolean woken =
+          queue.awaitJobs(connection, type, settings.claimWait()).await().indefinitely();
       storage.answered();
-      return true;
+      return woken;
     } catch (RuntimeException e) {
       dropConnection();
       Sleep.interruptibly(storage.failed(e));
-      return false;
+      return null;
     }
   }
 

@@ -43,7 +43,7 @@ final class WorkerMetrics {
           .register(Metrics.globalRegistry);
   static final Timer CLAIM =
       Timer.builder("conveyor.claim.latency")
-          .description("from an id taken off the queue to its claim recorded")
+          .description("from a claim loop woken by its type's wake-up mark to its claim recorded")
           .publishPercentileHistogram()
           .register(Metrics.globalRegistry);
 
