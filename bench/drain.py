@@ -11,6 +11,7 @@ Redis' clock at the RENAME); BullMQ's from resume() to its last 'completed' even
 
   bench/drain.py            50,000 jobs; 1, 2, 4 workers × concurrency 50 and a concurrency sweep
   bench/drain.py --quick    5,000 jobs, 2 runs, a smaller sweep (a smoke test)
+  Also a drain of a priority mix (a third of the jobs high, normal and low, 1 worker × 50).
   JOBS, RUNS (5: a drain of 50,000 jobs takes under 2 s, so single runs vary by ±10 %) change
   the size. Writes bench/results/drain.json, prints a Markdown table."""
 import hashlib
@@ -34,22 +35,27 @@ if bench.QUICK:
     CONFIGS = [(1, 50), (2, 50)]
 else:
     CONFIGS = [(1, 10), (1, 50), (1, 200), (2, 50), (4, 50)]
+if os.environ.get("CONFIGS"):  # e.g. CONFIGS=1x50,2x50 for a shorter before/after comparison
+    CONFIGS = [tuple(int(n) for n in c.split("x")) for c in os.environ["CONFIGS"].split(",")]
+# the priority mix: a third of the jobs at each priority of the default type
+MIX = ("high", "normal", "low")
 
 
-def submissions(sha, prefix, queue_key, tag, count):
+def submissions(sha, prefix, queue_key, tag, count, mix=False):
     jobs = []
     for i in range(count):
         data = f"bench {tag} {i}"
-        jobs.append((hashlib.md5(data.encode()).hexdigest().upper(), data))
-    return bench.submit_commands(sha, prefix, queue_key, jobs), [job_id for job_id, _ in jobs]
+        job_id = hashlib.md5(data.encode()).hexdigest().upper()
+        jobs.append((job_id, data, f",{MIX[i % 3]}," if mix else ""))
+    return bench.submit_commands(sha, prefix, queue_key, jobs), [job[0] for job in jobs]
 
 
 def worked(r, prefix):
     return int(r.call("HGET", f"{prefix}:stats", "worked") or 0)
 
 
-def conveyor_run(stack, r, sha, workers, concurrency, run):
-    prefix = f"b{workers}x{concurrency}r{run}"
+def conveyor_run(stack, r, sha, workers, concurrency, run, mix=False):
+    prefix = f"b{workers}x{concurrency}r{run}{'mix' if mix else ''}"
     procs = [stack.service("worker", f"w{n}", REDIS_PREFIX=prefix, WORK_DURATION=0,
                            WORKER_CONCURRENCY=concurrency, RESULT_TTL="10m")
              for n in range(1, workers + 1)]
@@ -57,9 +63,10 @@ def conveyor_run(stack, r, sha, workers, concurrency, run):
     warm, _ = submissions(sha, prefix, f"{prefix}:queue", f"warm {prefix}", WARMUP)
     r.pipeline(warm)
     bench.wait_until(lambda: worked(r, prefix) >= WARMUP, 600, "the warm-up drain")
-    measured, ids = submissions(sha, prefix, f"{prefix}:staging", prefix, JOBS)
+    measured, ids = submissions(sha, prefix, f"{prefix}:staging", prefix, JOBS, mix)
     r.pipeline(measured)
-    start = bench.hand_over(r, prefix, f"{prefix}:staging")
+    suffixes = ("", ":default:high", ":default:low") if mix else ("",)
+    start = bench.hand_over(r, prefix, f"{prefix}:staging", suffixes)
     bench.wait_until(lambda: worked(r, prefix) >= WARMUP + JOBS, 600, "the drain")
     end = max(int(v) for v in r.pipeline([["HGET", f"{prefix}:job:{i}", "finished_at"] for i in ids]))
     for p in procs:
@@ -136,6 +143,13 @@ def main():
                                         "jobs_per_s": bench.stats(values)})
         values = []
         for run in range(1, RUNS + 1):
+            values.append(conveyor_run(stack, r, sha, 1, 50, run, mix=True))
+            bench.log(NAME, f"conveyor 1 worker × concurrency 50, a third at each priority, "
+                            f"run {run}: {values[-1]:,.0f} jobs/s")
+        results["conveyor_priority_mix"] = {"workers": 1, "concurrency": 50,
+                                            "jobs_per_s": bench.stats(values)}
+        values = []
+        for run in range(1, RUNS + 1):
             values.append(bullmq_run(stack, stack.work))
             r.call("FLUSHDB")
             bench.log(NAME, f"bullmq {BULLMQ} concurrency 50, run {run}: {values[-1]:,.0f} jobs/s")
@@ -155,6 +169,8 @@ def main():
     for c in results["conveyor"]:
         print(f"| Conveyor, {c['workers']} worker(s) × concurrency {c['concurrency']} "
               f"| {bench.fmt(c['jobs_per_s'])} |")
+    print(f"| Conveyor, 1 worker × concurrency 50, a third of the jobs at each priority "
+          f"| {bench.fmt(results['conveyor_priority_mix']['jobs_per_s'])} |")
     print(f"| BullMQ {BULLMQ}, concurrency 50 | {bench.fmt(results['bullmq']['jobs_per_s'])} |")
     print(f"| claim-4 + complete-3 alone (redis-benchmark, {BATCH} jobs per call) "
           f"| {bench.fmt(results['script_bound']['jobs_per_s'])} |")
