@@ -15,7 +15,7 @@
   KEYS[5] job key prefix    (conveyor:job:), followed by the id
   KEYS[6] delayed zset      (conveyor:delayed), score = when the job is due (ms)
   KEYS[7] types zset        (conveyor:types), type -> when a job of it was last accepted (ms);
-                           the default type is not listed
+                           the default type is not listed; the 1,000 most recent are kept
   ARGV[1] accepted_by (node name of the api)
   ARGV[2] most recent ids kept
   ARGV[3], ARGV[4], ARGV[5]   the first job's id (callback), data and spec; then the next job's,
@@ -107,8 +107,14 @@ end
 for jtype in pairs(woken) do
   wake(KEYS[1], jtype)
 end
+local anyTyped = false
 for jtype in pairs(typed) do
   redis.call('ZADD', KEYS[7], now, jtype)
+  anyTyped = true
+end
+if anyTyped then
+  -- any client may name any type: the list of them stays bounded
+  redis.call('ZREMRANGEBYRANK', KEYS[7], '0', '-1001')
 end
 if #recent > 0 then
   redis.call('LPUSH', KEYS[4], unpack(recent))

@@ -1,7 +1,9 @@
 -- Where a job waits. `base` is the default type's normal queue (conveyor:queue, the seed's key);
 -- every other type and priority waits in <base>:<type>:<priority>, and <base>:<type>:wake is the
 -- type's wake-up mark (a ZSET of one member, there when its queues may hold jobs: a claim loop
--- blocks on it with BZPOPMIN). Types match [a-z][a-z0-9_.-]*, so no name holds a ':'.
+-- blocks on it with BZPOPMIN). Types match [a-z][a-z0-9_.-]*, so no name holds a ':'. The mark
+-- only saves a wait (an idle loop claims anyway every CLAIM_WAIT), so it may expire: a type no
+-- worker serves leaves no key behind for long.
 local function queue_of(base, jtype, priority)
   jtype = jtype or 'default'
   priority = priority or 'normal'
@@ -12,7 +14,9 @@ local function queue_of(base, jtype, priority)
 end
 
 local function wake(base, jtype)
-  redis.call('ZADD', base .. ':' .. (jtype or 'default') .. ':wake', '0', 'jobs')
+  local mark = base .. ':' .. (jtype or 'default') .. ':wake'
+  redis.call('ZADD', mark, '0', 'jobs')
+  redis.call('PEXPIRE', mark, '60000')
 end
 
 -- puts job `id` (its hash at `job`) back in its own queue: at the head of the line (`head`), or

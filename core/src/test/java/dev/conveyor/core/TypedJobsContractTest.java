@@ -77,6 +77,19 @@ class TypedJobsContractTest {
   }
 
   @Test
+  void theWakeUpMarkExpiresAndTheListOfTypesStaysBounded(TestRedis redis) {
+    JobQueue queue = store(redis).queue();
+    RedisKeys keys = queue.keys();
+    submit(queue, "x", "resize", null);
+    long ttl = redis.call("PTTL", keys.wake("resize")).toLong();
+    assertTrue(ttl > 0 && ttl <= 60_000, "the mark of a type nobody serves expires: " + ttl);
+    for (int i = 0; i < 1_005; i++) {
+      submit(queue, "y", "t" + i, null);
+    }
+    assertEquals(1_000, redis.call("ZCARD", keys.types()).toInteger());
+  }
+
+  @Test
   void theSameTypeAndDataStayOneJobWhateverPriorityTheyAreAskedAgainWith(TestRedis redis) {
     JobQueue queue = store(redis).queue();
     submit(queue, "x", "checksum", "low");
