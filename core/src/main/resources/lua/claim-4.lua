@@ -116,9 +116,21 @@ local function move(queue)
   end
 end
 
+-- the default path (only normal jobs waiting) costs two EXISTS more than a queue without types
+local hasHigh = redis.call('EXISTS', high) == 1
+local hasLow = redis.call('EXISTS', low) == 1
 local maxWait = tonumber(ARGV[6])
+-- a queue with jobs ahead of it (low behind any, normal behind high) goes first once its oldest
+-- job has waited maxWait
+local aging = {}
+if hasLow then
+  aging[#aging + 1] = low
+end
+if hasHigh then
+  aging[#aging + 1] = normal
+end
 if maxWait > 0 then
-  for _, queue in ipairs({low, normal}) do
+  for _, queue in ipairs(aging) do
     if looked < max then
       local oldest = redis.call('LINDEX', queue, -1)
       if oldest then
@@ -130,10 +142,14 @@ if maxWait > 0 then
     end
   end
 end
-for _, queue in ipairs({high, normal, low}) do
-  if looked < max then
-    move(queue)
-  end
+if hasHigh and looked < max then
+  move(high)
+end
+if looked < max then
+  move(normal)
+end
+if hasLow and looked < max then
+  move(low)
 end
 if redis.call('EXISTS', high, normal, low) > 0 then
   wake(KEYS[1], ARGV[4])

@@ -20,7 +20,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.vertx.mutiny.redis.client.Command;
 import io.vertx.mutiny.redis.client.Redis;
-import io.vertx.mutiny.redis.client.Request;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,12 +42,7 @@ class TypedWorkTest {
   }
 
   private String call(Command command, String... args) {
-    Request request = Request.cmd(command);
-    for (String arg : args) {
-      request.arg(arg);
-    }
-    var response = redis.send(request).await().atMost(Duration.ofSeconds(5));
-    return response == null ? null : response.toString();
+    return RedisCalls.call(redis, command, args);
   }
 
   @BeforeEach
@@ -171,10 +165,7 @@ class TypedWorkTest {
           .body("error", not(containsString("Exception")));
     }
     assertEquals(
-        0L,
-        (long) redis.send(Request.cmd(Command.DBSIZE)).await().indefinitely().toLong()
-            - ledgerKeys(),
-        "a refused request wrote nothing");
+        List.of(), RedisCalls.jobStateKeys(redis, keys()), "a refused request wrote nothing");
   }
 
   @Test
@@ -204,18 +195,5 @@ class TypedWorkTest {
         .statusCode(200)
         .extract()
         .path("callback");
-  }
-
-  /** The API's own ledger keys (its heartbeat), which exist whatever was posted. */
-  private long ledgerKeys() {
-    var found = redis.send(Request.cmd(Command.KEYS).arg("*")).await().indefinitely();
-    long count = 0;
-    for (int i = 0; i < found.size(); i++) {
-      String key = found.get(i).toString();
-      if (key.equals(keys().ledger()) || key.startsWith(keys().node(""))) {
-        count++;
-      }
-    }
-    return count;
   }
 }

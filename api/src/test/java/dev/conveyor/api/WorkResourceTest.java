@@ -18,7 +18,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.vertx.mutiny.redis.client.Command;
 import io.vertx.mutiny.redis.client.Redis;
-import io.vertx.mutiny.redis.client.Request;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.List;
@@ -41,12 +40,7 @@ class WorkResourceTest {
   }
 
   private String call(Command command, String... args) {
-    Request request = Request.cmd(command);
-    for (String arg : args) {
-      request.arg(arg);
-    }
-    var response = redis.send(request).await().atMost(Duration.ofSeconds(5));
-    return response == null ? null : response.toString();
+    return RedisCalls.call(redis, command, args);
   }
 
   @BeforeEach
@@ -293,20 +287,7 @@ class WorkResourceTest {
         .orElseThrow();
   }
 
-  /**
-   * Every key of this test's private Redis but the ledger's (the API's own heartbeat): submit-7
-   * always writes the stats hash, so an empty list proves no submission was made.
-   */
   private List<String> jobStateKeys() {
-    var found =
-        redis.send(Request.cmd(Command.KEYS).arg("*")).await().atMost(Duration.ofSeconds(5));
-    List<String> keys = new java.util.ArrayList<>();
-    for (int i = 0; i < found.size(); i++) {
-      String key = found.get(i).toString();
-      if (!key.equals(keys().ledger()) && !key.startsWith(keys().node(""))) {
-        keys.add(key);
-      }
-    }
-    return keys;
+    return RedisCalls.jobStateKeys(redis, keys());
   }
 }

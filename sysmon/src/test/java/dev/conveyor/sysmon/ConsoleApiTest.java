@@ -35,6 +35,14 @@ class ConsoleApiTest {
     return new Store(redis, new RedisKeys("conveyor"), Duration.ofSeconds(2)).queue();
   }
 
+  /** A ledger entry of a node that is not there: what sysmon reads of a worker. */
+  private void beat(String node, java.util.Map<String, String> fields) {
+    new dev.conveyor.core.Ledger(redis, new RedisKeys("conveyor"), Duration.ofSeconds(2))
+        .heartbeat(node, Duration.ofSeconds(10), fields)
+        .await()
+        .indefinitely();
+  }
+
   @Test
   void theOverviewShowsRedisTheQueueSysmonItselfAndARecentJob() {
     String id = CallbackId.of("seen by sysmon");
@@ -92,13 +100,7 @@ class ConsoleApiTest {
         metrics.contains("conveyor_queue_typed_pending{priority=\"low\",type=\"resize\"} 1.0"),
         metrics);
     // a worker that serves it takes the flag away
-    new dev.conveyor.core.Ledger(redis, new RedisKeys("conveyor"), Duration.ofSeconds(2))
-        .heartbeat(
-            "resizer@test",
-            Duration.ofSeconds(10),
-            java.util.Map.of("role", "worker", "types", "resize"))
-        .await()
-        .indefinitely();
+    beat("resizer@test", java.util.Map.of("role", "worker", "types", "resize"));
     Awaitility.await()
         .atMost(Duration.ofSeconds(5))
         .until(
@@ -111,10 +113,7 @@ class ConsoleApiTest {
   @Test
   void aWorkerThatBeatsInTheLedgerButIsNotInTheViewIsFlagged() {
     // what a worker cut off from the cluster looks like: it still beats, nobody sees it in the view
-    new dev.conveyor.core.Ledger(redis, new RedisKeys("conveyor"), Duration.ofSeconds(2))
-        .heartbeat("cut-off@test", Duration.ofSeconds(10), java.util.Map.of("role", "worker"))
-        .await()
-        .indefinitely();
+    beat("cut-off@test", java.util.Map.of("role", "worker"));
     Awaitility.await()
         .atMost(Duration.ofSeconds(5))
         .until(() -> monitor.latest().cluster().ledgerOnly().contains("cut-off@test"));

@@ -80,8 +80,10 @@ class ClusterShellTest {
         String out = session.output();
         assertTrue(out.contains("a  (coordinator)"), out);
         assertTrue(out.contains("shell  (this shell)"), out);
-        assertTrue(out.matches("(?s).*\\na\\s+worker\\s+running\\s+0\\s+\\d\\s+0\\s.*"), out);
+        assertTrue(
+            out.matches("(?s).*\\na\\s+worker\\s+running\\s+default\\s+0\\s+\\d\\s+0\\s.*"), out);
         assertTrue(out.contains("pending 0   delayed 0   dead 0"), out);
+        assertTrue(out.contains("type default          high 0   normal 0   low 0"), out);
         assertTrue(out.contains("accepted 1   worked 1"), out);
         assertTrue(out.matches("(?s).*\\nb\\s+role=worker state=running.*"), out);
         assertTrue(out.matches("(?s).*\\nb\\s+\\d+\\.\\d\\d ms\\n.*"), out);

@@ -32,15 +32,17 @@ class JobTypesTest {
 
   private static final Duration LONG = Duration.ofSeconds(30);
 
+  /** What the worker app serves: the demo (no sleep) and the checksum, with these slots. */
+  private static List<ServedType> demoAndChecksum(int demoSlots, int checksumSlots) {
+    return List.of(
+        ServedType.ofDefault(new SleepingJobHandler(Duration.ZERO), demoSlots),
+        new ServedType("checksum", new ChecksumHandler(), checksumSlots));
+  }
+
   @Test
   void eachTypeIsWorkedByItsOwnHandlerAndTheChecksumAnswersTheSha256(TestRedis redis) {
     try (Workers workers = new Workers(redis)) {
-      workers.start(
-          "w1",
-          List.of(
-              ServedType.ofDefault(new SleepingJobHandler(Duration.ZERO), 1),
-              new ServedType("checksum", new ChecksumHandler(), 2)),
-          LONG);
+      workers.start("w1", demoAndChecksum(1, 2), LONG);
       String sum = workers.submit("hello", "checksum", null);
       String plain = workers.submit("hello", null, null);
       await().atMost(Duration.ofSeconds(10)).until(() -> "worked".equals(workers.status(sum)));
@@ -151,12 +153,7 @@ class JobTypesTest {
   @Test
   void theLedgerEntryListsTheTypesAndEachTypesConcurrency(TestRedis redis) {
     try (Workers workers = new Workers(redis)) {
-      workers.start(
-          "w1",
-          List.of(
-              ServedType.ofDefault(new SleepingJobHandler(Duration.ZERO), 2),
-              new ServedType("checksum", new ChecksumHandler(), 3)),
-          LONG);
+      workers.start("w1", demoAndChecksum(2, 3), LONG);
       await()
           .atMost(Duration.ofSeconds(5))
           .until(
