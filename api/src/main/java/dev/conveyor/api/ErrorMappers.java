@@ -65,9 +65,9 @@ public class ErrorMappers {
 
   @ServerExceptionMapper
   public Response notAllowed(NotAllowedException e) {
-    return Response.fromResponse(
-            json(405, "method not allowed: use POST /api/v1/work or GET /api/v1/work/<callback>"))
-        .allow(e.getResponse().getAllowedMethods())
+    // Quarkus REST leaves the allowed methods out: the API's are the same on every path
+    return Response.fromResponse(json(405, MethodRules.MESSAGE))
+        .header("Allow", MethodRules.ALLOWED)
         .build();
   }
 

@@ -1,6 +1,7 @@
 package dev.conveyor.sysmon;
 
 import io.smallrye.mutiny.Multi;
+import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -16,6 +17,9 @@ import org.jboss.resteasy.reactive.RestStreamElementType;
 @Path("/api")
 @Produces(MediaType.APPLICATION_JSON)
 public class ConsoleResource {
+
+  /** What {@code /api/jobs?status=} may ask for. */
+  static final List<String> STATUSES = List.of("pending", "working", "worked", "failed", "gone");
 
   private final Monitor monitor;
 
@@ -44,6 +48,12 @@ public class ConsoleResource {
       @QueryParam("status")
           @Parameter(description = "pending, working, worked, failed or gone; all when absent")
           String status) {
+    if (status != null && !status.isBlank() && !STATUSES.contains(status)) {
+      throw new BadRequestException(
+          SysmonErrors.json(
+              400,
+              "status must be one of " + String.join(", ", STATUSES) + ", got \"" + status + "\""));
+    }
     Report report = monitor.latest();
     Stream<Report.Job> all =
         Stream.concat(

@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -249,6 +250,8 @@ public class Monitor {
         look.redis().up()
             ? view.stream().filter(m -> !listed.contains(m)).sorted().toList()
             : List.of();
+    // a stable order between updates: by role, then name
+    nodes.sort(Comparator.comparing(Report.Node::role).thenComparing(Report.Node::name));
     return new Report(
         now,
         look.redis(),

@@ -19,6 +19,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.mutiny.redis.client.Redis;
 import jakarta.inject.Inject;
 import java.time.Duration;
+import java.util.List;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
@@ -108,6 +109,52 @@ class ConsoleApiTest {
                 monitor.latest().queue().types().stream()
                     .anyMatch(t -> t.type().equals("resize") && t.waiting().isEmpty()));
     queue.claimOne("resize", "resizer@test", "lease").await().indefinitely();
+  }
+
+  @Test
+  void refusalsAreJsonAndA405NamesTheMethodsThePathTakes() {
+    given()
+        .options("/api/overview")
+        .then()
+        .statusCode(405)
+        .contentType("application/json")
+        .header("Allow", "GET")
+        .body("error", org.hamcrest.Matchers.containsString("method not allowed"));
+    given()
+        .delete("/api/overview")
+        .then()
+        .statusCode(405)
+        .contentType("application/json")
+        .header("Allow", "GET");
+    given().get("/api/workers/w1/pause").then().statusCode(405).header("Allow", "POST");
+    given().get("/api/jobs/ABC").then().statusCode(405).header("Allow", "DELETE");
+    given()
+        .post("/api/workers/w1/Esresume")
+        .then()
+        .statusCode(404)
+        .contentType("application/json")
+        .body("error", org.hamcrest.Matchers.containsString("no such resource"));
+    given()
+        .get("/api/jobs?status=bogus")
+        .then()
+        .statusCode(400)
+        .contentType("application/json")
+        .body(
+            "error",
+            equalTo("status must be one of pending, working, worked, failed, gone, got \"bogus\""));
+  }
+
+  @Test
+  void theNodesAreListedByRoleThenNameWhateverTheirBeats() {
+    beat("zeta@test", java.util.Map.of("role", "worker"));
+    beat("alpha@test", java.util.Map.of("role", "worker"));
+    beat("api-9@test", java.util.Map.of("role", "api"));
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> monitor.latest().nodes().size() >= 4);
+    List<String> order =
+        monitor.latest().nodes().stream().map(n -> n.role() + " " + n.name()).toList();
+    assertTrue(order.equals(order.stream().sorted().toList()), order.toString());
   }
 
   @Test
