@@ -31,6 +31,90 @@ class SysmonConsoleIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** Debian's headless Chromium through its chromedriver. */
+  private static WebDriver browser() {
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary("/usr/bin/chromium");
+    options.addArguments(
+        "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1800");
+    ChromeDriverService service =
+        new ChromeDriverService.Builder()
+            .usingDriverExecutable(Path.of("/usr/bin/chromedriver").toFile())
+            .usingAnyFreePort()
+            .build();
+    return new ChromeDriver(service, options);
+  }
+
+  @Test
+  void aTokenTypedIntoThePagePausesAWorkerAndItsButtonsFollowItsState() throws Exception {
+    try (RedisServer redis = RedisServers.start();
+        Service worker =
+            Service.start(
+                "worker",
+                RedisServers.freePort(),
+                Map.of("REDIS_URL", redis.url(), "NODE_NAME", "worker-2@browser"));
+        Service sysmon =
+            Service.start(
+                "sysmon",
+                RedisServers.freePort(),
+                Map.of(
+                    "REDIS_URL",
+                    redis.url(),
+                    "NODE_NAME",
+                    "sysmon@browser",
+                    "SYSMON_INTERVAL",
+                    "500ms",
+                    "SYSMON_TOKEN",
+                    "typed in the page"))) {
+      WebDriver browser = browser();
+      try {
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+        wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+        browser.get("http://127.0.0.1:" + sysmon.port() + "/");
+        By pause = By.cssSelector("button[data-worker='worker-2@browser'][data-action='pause']");
+        By resume = By.cssSelector("button[data-worker='worker-2@browser'][data-action='resume']");
+        By state = By.cssSelector("tr[data-node='worker-2@browser'] td:nth-child(4)");
+        By inView = By.cssSelector("tr[data-node='worker-2@browser'] td:nth-child(10)");
+        // sysmon asks the worker over the cluster: both must be in one view first
+        wait.until(d -> d.findElement(inView).getText().equals("yes"));
+        wait.until(d -> !d.findElements(pause).isEmpty());
+        assertTrue(browser.findElements(resume).isEmpty(), "no resume on a running worker");
+        assertTrue(browser.findElement(By.id("token")).isDisplayed(), "a field for the token");
+        browser.findElement(By.id("token")).sendKeys("typed in the page");
+        wait.until(
+            d -> {
+              d.findElement(pause).click();
+              return true;
+            });
+        wait.until(d -> d.findElement(state).getText().equals("paused"));
+        try {
+          wait.until(d -> !d.findElements(resume).isEmpty() && d.findElements(pause).isEmpty());
+        } catch (RuntimeException e) {
+          throw new AssertionError(
+              browser
+                      .findElement(By.cssSelector("tr[data-node='worker-2@browser']"))
+                      .getAttribute("outerHTML")
+                  + "\n"
+                  + worker.log(),
+              e);
+        }
+        assertTrue(
+            browser.getCurrentUrl().indexOf("typed") < 0, "the token never goes into the URL");
+        // the nodes keep their order between updates: by role, then name
+        String first =
+            browser.findElement(By.cssSelector("#nodes tbody tr")).getAttribute("data-node");
+        String updated = browser.findElement(By.id("updated")).getText();
+        wait.until(d -> !d.findElement(By.id("updated")).getText().equals(updated));
+        assertEquals(
+            first,
+            browser.findElement(By.cssSelector("#nodes tbody tr")).getAttribute("data-node"));
+        assertEquals("sysmon@browser", first, "sysmon's role sorts before worker");
+      } finally {
+        browser.quit();
+      }
+    }
+  }
+
   @Test
   void thePageListsWorkersAndFollowsAJobLiveAndRefusesActionsWithoutAToken() throws Exception {
     try (RedisServer redis = RedisServers.start();
@@ -61,16 +145,7 @@ class SysmonConsoleIT {
                     "sysmon@browser",
                     "SYSMON_INTERVAL",
                     "500ms"))) {
-      ChromeOptions options = new ChromeOptions();
-      options.setBinary("/usr/bin/chromium");
-      options.addArguments(
-          "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1800");
-      ChromeDriverService service =
-          new ChromeDriverService.Builder()
-              .usingDriverExecutable(Path.of("/usr/bin/chromedriver").toFile())
-              .usingAnyFreePort()
-              .build();
-      WebDriver browser = new ChromeDriver(service, options);
+      WebDriver browser = browser();
       try {
         // the page redraws its tables at every update: an element may go stale between two calls
         // the page redraws its tables on every report: an element found may be replaced at once
