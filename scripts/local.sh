@@ -120,7 +120,7 @@ start_sysmon() {
 
 start_worker() { # n
   start_service "worker-$1" "$root/worker/target/quarkus-app/quarkus-run.jar" \
-    QUARKUS_HTTP_PORT=0 NODE_NAME="worker-$1@local"
+    QUARKUS_HTTP_PORT=0 QUARKUS_HTTP_HOST=127.0.0.1 NODE_NAME="worker-$1@local"
 }
 
 server_lines() { # one haproxy server line per api

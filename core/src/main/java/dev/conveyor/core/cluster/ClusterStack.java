@@ -52,8 +52,9 @@ final class ClusterStack {
 
   static List<Protocol> protocols(ClusterSettings settings, ClusterDirectory directory)
       throws Exception {
+    InetAddress bindAddress = Util.getAddress(settings.bindAddress(), StackType.IPv4);
     TCP tcp = new TCP();
-    tcp.setBindAddress(Util.getAddress(settings.bindAddress(), StackType.IPv4));
+    tcp.setBindAddress(bindAddress);
     tcp.setBindPort(settings.port());
     tcp.setPortRange(settings.port() == 0 ? 0 : PORT_RANGE);
     if (settings.externalAddress().isPresent()) {
@@ -67,8 +68,9 @@ final class ClusterStack {
     stack.add(new REDIS_PING(directory, settings.discoveryRefresh(), Duration.ofMillis(300)));
     // a split (a partition healed, members that founded a cluster each) is merged in seconds
     stack.add(new MERGE3().setMinInterval(300).setMaxInterval(1000).setCheckInterval(1600));
-    // a killed process closes its sockets: suspected at once; a lost host by silence
-    stack.add(new FD_SOCK2());
+    // a killed process closes its sockets: suspected at once; a lost host by silence. Its server
+    // socket binds where the transport does (left alone, it listens on every interface)
+    stack.add(new FD_SOCK2().setBindAddress(bindAddress));
     stack.add(new FD_ALL3().setTimeout(SILENCE_SUSPECTED.toMillis()).setInterval(1000));
     stack.add(new VERIFY_SUSPECT2().setTimeout(SUSPICION_CHECK.toMillis()));
     stack.add(new NAKACK2().useMcastXmit(false));

@@ -55,6 +55,51 @@ class ClusterMemberTest {
     return member;
   }
 
+  @Test
+  void theFailureDetectorListensOnlyWhereTheClusterBinds(TestRedis redis) throws Exception {
+    ClusterSettings settings =
+        new ClusterSettings(
+            "test",
+            "127.0.0.1",
+            0,
+            Optional.empty(),
+            0,
+            Optional.of(SECRET),
+            Duration.ofSeconds(1));
+    ClusterDirectory directory =
+        new ClusterDirectory(redis.client(), new RedisKeys(redis.prefix()), Duration.ofSeconds(2));
+    List<org.jgroups.stack.Protocol> protocols = ClusterStack.protocols(settings, directory);
+    org.jgroups.protocols.FD_SOCK2 detector =
+        protocols.stream()
+            .filter(p -> p instanceof org.jgroups.protocols.FD_SOCK2)
+            .map(p -> (org.jgroups.protocols.FD_SOCK2) p)
+            .findFirst()
+            .orElseThrow();
+    try (org.jgroups.JChannel channel = new org.jgroups.JChannel(protocols).name("fd-test")) {
+      channel.connect("fd-test");
+      int port = detector.getActualBindPort();
+      // the kernel's own tables of listening sockets: address and port in hex, 0A = LISTEN; Java's
+      // dual-stack sockets are in tcp6, 127.0.0.1 as ::ffff:127.0.0.1
+      List<String> lines = new ArrayList<>();
+      for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+        lines.addAll(java.nio.file.Files.readAllLines(java.nio.file.Path.of(table)));
+      }
+      String listening =
+          lines.stream()
+              .map(String::trim)
+              .map(line -> line.split("\\s+"))
+              .filter(f -> f.length > 3 && f[3].equals("0A"))
+              .map(f -> f[1])
+              .filter(local -> local.endsWith(String.format(":%04X", port)))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no socket listens on port " + port));
+      String loopback = listening.substring(0, listening.indexOf(':'));
+      assertTrue(
+          loopback.equals("0100007F") || loopback.equals("0000000000000000FFFF00000100007F"),
+          "listens on 127.0.0.1, not on every interface: " + listening);
+    }
+  }
+
   private static List<String> sorted(List<String> names) {
     return names.stream().sorted().toList();
   }
