@@ -31,6 +31,16 @@ class SysmonConsoleIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** Sysmon over this Redis, looking twice a second, with these settings besides. */
+  private static Service sysmon(RedisServer redis, Map<String, String> more)
+      throws java.io.IOException {
+    Map<String, String> env = new java.util.HashMap<>(more);
+    env.put("REDIS_URL", redis.url());
+    env.put("NODE_NAME", "sysmon@browser");
+    env.put("SYSMON_INTERVAL", "500ms");
+    return Service.start("sysmon", RedisServers.freePort(), env);
+  }
+
   /** Debian's headless Chromium through its chromedriver. */
   private static WebDriver browser() {
     ChromeOptions options = new ChromeOptions();
@@ -53,19 +63,7 @@ class SysmonConsoleIT {
                 "worker",
                 RedisServers.freePort(),
                 Map.of("REDIS_URL", redis.url(), "NODE_NAME", "worker-2@browser"));
-        Service sysmon =
-            Service.start(
-                "sysmon",
-                RedisServers.freePort(),
-                Map.of(
-                    "REDIS_URL",
-                    redis.url(),
-                    "NODE_NAME",
-                    "sysmon@browser",
-                    "SYSMON_INTERVAL",
-                    "500ms",
-                    "SYSMON_TOKEN",
-                    "typed in the page"))) {
+        Service sysmon = sysmon(redis, Map.of("SYSMON_TOKEN", "typed in the page"))) {
       WebDriver browser = browser();
       try {
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
@@ -134,17 +132,7 @@ class SysmonConsoleIT {
                     "worker-1@browser",
                     "WORK_DURATION",
                     "2s"));
-        Service sysmon =
-            Service.start(
-                "sysmon",
-                RedisServers.freePort(),
-                Map.of(
-                    "REDIS_URL",
-                    redis.url(),
-                    "NODE_NAME",
-                    "sysmon@browser",
-                    "SYSMON_INTERVAL",
-                    "500ms"))) {
+        Service sysmon = sysmon(redis, Map.of())) {
       WebDriver browser = browser();
       try {
         // the page redraws its tables at every update: an element may go stale between two calls

@@ -36,39 +36,38 @@ class ClusterMemberTest {
     started.forEach(ClusterMember::close);
   }
 
+  /** Cluster {@code test} on loopback, any free port, a beat a second. */
+  private static ClusterSettings settings(String secret) {
+    return new ClusterSettings(
+        "test",
+        "127.0.0.1",
+        0,
+        Optional.empty(),
+        0,
+        Optional.ofNullable(secret),
+        Duration.ofSeconds(1));
+  }
+
+  private static ClusterDirectory directory(TestRedis redis) {
+    return new ClusterDirectory(
+        redis.client(), new RedisKeys(redis.prefix()), Duration.ofSeconds(2));
+  }
+
   private ClusterMember member(TestRedis redis, String name, String secret) {
-    ClusterSettings settings =
-        new ClusterSettings(
-            "test",
-            "127.0.0.1",
-            0,
-            Optional.empty(),
-            0,
-            Optional.ofNullable(secret),
-            Duration.ofSeconds(1));
-    ClusterDirectory directory =
-        new ClusterDirectory(redis.client(), new RedisKeys(redis.prefix()), Duration.ofSeconds(2));
     ClusterMember member =
         new ClusterMember(
-            settings, directory, name, request -> Map.of("name", name, "asked", request));
+            settings(secret),
+            directory(redis),
+            name,
+            request -> Map.of("name", name, "asked", request));
     started.add(member);
     return member;
   }
 
   @Test
   void theFailureDetectorListensOnlyWhereTheClusterBinds(TestRedis redis) throws Exception {
-    ClusterSettings settings =
-        new ClusterSettings(
-            "test",
-            "127.0.0.1",
-            0,
-            Optional.empty(),
-            0,
-            Optional.of(SECRET),
-            Duration.ofSeconds(1));
-    ClusterDirectory directory =
-        new ClusterDirectory(redis.client(), new RedisKeys(redis.prefix()), Duration.ofSeconds(2));
-    List<org.jgroups.stack.Protocol> protocols = ClusterStack.protocols(settings, directory);
+    List<org.jgroups.stack.Protocol> protocols =
+        ClusterStack.protocols(settings(SECRET), directory(redis));
     org.jgroups.protocols.FD_SOCK2 detector =
         protocols.stream()
             .filter(p -> p instanceof org.jgroups.protocols.FD_SOCK2)
