@@ -17,6 +17,7 @@
           under a lease nobody holds; '0' otherwise
   ARGV[6] how long (ms) a normal or low job may wait before it goes first; '0': strictly by
           priority
+  ARGV[7] events channel           (conveyor:events): the claimed ids are published as 'working'
 
   Ids move from a queue's tail to the processing list, as LMOVEs would (one LRANGE, LTRIM and
   LPUSH per queue for all of them), so a claimed id is never only in memory. An id that is no
@@ -28,6 +29,7 @@
 ]]
 --@include now_ms
 --@include queues
+--@include events
 local max = tonumber(ARGV[3])
 -- numbers are handed to Redis as text: each number argument would cost a printf in Redis
 local nowMs = now_ms()
@@ -41,6 +43,7 @@ local function text(n)
   return SMALL[n] or tostring(n)
 end
 local out = {}
+local started = {} -- ids claimed now, for the events channel
 local looked = 0
 local skipped = 0
 local prefix = ARGV[2] .. ':'
@@ -90,6 +93,7 @@ local function take(id, n)
   out[#out + 1] = job[2]
   out[#out + 1] = attempts
   out[#out + 1] = lease
+  started[#started + 1] = id
   return true
 end
 
@@ -157,4 +161,5 @@ end
 if skipped > 0 then
   redis.call('HINCRBY', KEYS[3], 'skipped', skipped)
 end
+publish(ARGV[7], 'working', started)
 return out

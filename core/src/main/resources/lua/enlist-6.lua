@@ -13,13 +13,15 @@
   ARGV[2] most recoveries of one job before it is failed as a poison pill
   ARGV[3] TTL of a failed job, ms
   ARGV[4] most dead letters kept
+  ARGV[5] events channel               (conveyor:events; see includes/events.lua)
 
   Returns {requeued, failed}. Jobs that are no longer this worker's are only dropped.
 ]]
 --@include now_ms
 --@include queues
+--@include events
 --@include requeue_list
 local requeued, failed = requeue_list(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[1],
-  ARGV[2], ARGV[3], ARGV[4], now_ms())
+  ARGV[2], ARGV[3], ARGV[4], now_ms(), ARGV[5])
 redis.call('SADD', KEYS[6], ARGV[1])
 return {requeued, failed}

@@ -15,17 +15,25 @@
   ARGV[6] TTL of a failed job, ms
   ARGV[7] most dead letters kept
   ARGV[8] node name of the worker
+  ARGV[9] events channel           (conveyor:events): the job is published as 'pending' (to be
+          retried) or 'failed'
 
-  Returns 1 when the job will be retried, 2 when it is now failed, 0 when fenced (see complete-3).
+  Returns 1 when the job will be retried, 2 when it is now failed, 0 when fenced (see complete-3),
+  3 when it was cancelled meanwhile (the attempt is dropped, not counted as fenced).
   Safe to repeat when an answer was lost (a timeout after Redis ran it): the failed attempt's lease
   is kept as 'failed_lease', and a repeat with it answers the recorded outcome again, changing and
   counting nothing (unless a later attempt has failed since, which replaced it).
 ]]
 --@include now_ms
 --@include queues
+--@include events
 local job = redis.call('HMGET', KEYS[1], 'lease', 'status', 'worker', 'failed_lease')
 if job[4] == ARGV[2] then
   return job[2] == 'failed' and 2 or 1
+end
+if job[2] == 'cancelled' then
+  redis.call('LREM', KEYS[2], 1, ARGV[1])
+  return 3
 end
 if job[1] ~= ARGV[2] or job[2] ~= 'working' then
   if job[3] ~= ARGV[8] then
@@ -48,6 +56,7 @@ if attempts < tonumber(ARGV[4]) then
     requeue(KEYS[4], KEYS[1], ARGV[1], false)
   end
   redis.call('HINCRBY', KEYS[3], 'retried', 1)
+  publish(ARGV[9], 'pending', {ARGV[1]})
   return 1
 end
 redis.call('HSET', KEYS[1], 'status', 'failed', 'last_error', ARGV[3], 'failed_at', now)
@@ -55,4 +64,5 @@ redis.call('PEXPIRE', KEYS[1], ARGV[6])
 redis.call('LPUSH', KEYS[6], ARGV[1])
 redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[7]) - 1)
 redis.call('HINCRBY', KEYS[3], 'failed', 1)
+publish(ARGV[9], 'failed', {ARGV[1]})
 return 2

@@ -18,11 +18,13 @@
   ARGV[3] TTL of a failed job, ms
   ARGV[4] most dead letters kept
   ARGV[5] silence beyond the entry's own heartbeat_ms that counts as gone, ms
+  ARGV[6] events channel               (conveyor:events; see includes/events.lua)
 
   Returns {requeued, failed}, or {-1, silent_ms} when the worker still beats (nothing changed).
 ]]
 --@include now_ms
 --@include queues
+--@include events
 --@include requeue_list
 local now = now_ms()
 local entry = redis.call('HMGET', KEYS[6], 'last_beat', 'heartbeat_ms')
@@ -35,6 +37,6 @@ end
 redis.call('DEL', KEYS[6])
 redis.call('ZREM', KEYS[7], ARGV[1])
 local requeued, failed = requeue_list(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[1],
-  ARGV[2], ARGV[3], ARGV[4], now)
+  ARGV[2], ARGV[3], ARGV[4], now, ARGV[6])
 redis.call('SREM', KEYS[8], ARGV[1])
 return {requeued, failed}

@@ -1,12 +1,14 @@
 -- requeue_list(list, queue, stats, dead, job_prefix, node, max_recoveries, failed_ttl, max_dead,
--- now), after includes/queues.lua: puts the jobs of a worker's processing list back at the head
+-- now, events), after includes/queues.lua and includes/events.lua: puts the jobs of a worker's processing list back at the head
 -- of their queues (`queue` is the base queue), fails the ones
 -- lost max_recoveries times (poison pills) into the dead letters, drops ids that are no longer
--- this worker's (completed, or recovered and claimed elsewhere), and deletes the list.
+-- this worker's (completed, cancelled, or recovered and claimed elsewhere), and deletes the list.
+-- The jobs put back are published on `events` as 'pending', the failed ones as 'failed'.
 -- Returns requeued, failed.
 local function requeue_list(list, queue, stats, dead, job_prefix, node, max_recoveries,
-                            failed_ttl, max_dead, now)
+                            failed_ttl, max_dead, now, events)
   local requeued, failed = 0, 0
+  local back, lost = {}, {}
   -- the list's head is its newest entry; pushing newest first leaves the oldest next in line
   for _, id in ipairs(redis.call('LRANGE', list, 0, -1)) do
     local job = job_prefix .. id
@@ -27,14 +29,18 @@ local function requeue_list(list, queue, stats, dead, job_prefix, node, max_reco
         redis.call('LTRIM', dead, 0, tonumber(max_dead) - 1)
         redis.call('HINCRBY', stats, 'failed', 1)
         failed = failed + 1
+        lost[failed] = id
       else
         redis.call('HSET', job, 'status', 'pending', 'last_error', 'worker ' .. node .. ' was lost')
         requeue(queue, job, id, true)
         redis.call('HINCRBY', stats, 'recovered', 1)
         requeued = requeued + 1
+        back[#back + 1] = id
       end
     end
   end
   redis.call('DEL', list)
+  publish(events, 'pending', back)
+  publish(events, 'failed', lost)
   return requeued, failed
 end

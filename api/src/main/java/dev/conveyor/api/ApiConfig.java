@@ -3,6 +3,8 @@ package dev.conveyor.api;
 import dev.conveyor.core.StoreConfig;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.Optional;
 
 /** The API's settings; each is set by the environment variable named in its comment. */
 @ConfigMapping(prefix = "conveyor")
@@ -18,4 +20,18 @@ public interface ApiConfig extends StoreConfig {
   /** SUBMIT_BATCH: most jobs in one submit call. */
   @WithDefault("64")
   int submitBatch();
+
+  /**
+   * CANCEL_SECRET: the key cancel tokens are signed with (HMAC-SHA256 of the callback); the same on
+   * every api. Unset: a random one the first api makes and keeps in Redis.
+   */
+  Optional<String> cancelSecret();
+
+  /** MAX_WAIT: the longest a GET ?wait= holds its answer (a longer wait is cut to it). */
+  @WithDefault("60s")
+  Duration maxWait();
+
+  /** MAX_WAITERS: waits and event streams one api holds at once; past it, 503 with Retry-After. */
+  @WithDefault("10000")
+  int maxWaiters();
 }

@@ -167,6 +167,32 @@ final class WorkRequestParser {
     return duration.toMillis();
   }
 
+  /**
+   * A GET's {@code wait} (such as {@code 30s}): how long to hold the answer, at most {@code max} (a
+   * longer wait is held for {@code max}: the answer then shows the job as it is, and the client
+   * asks again, as it would after any wait that ran out).
+   */
+  static Duration waitOf(String wait, Duration max) {
+    Matcher m = DELAY.matcher(wait);
+    if (!m.matches()) {
+      throw new InvalidWorkException(
+          400,
+          "wait must be a whole number and a unit (ms, s or m), such as \"30s\"; got \""
+              + shorten(wait)
+              + "\"");
+    }
+    long amount = Math.min(Long.parseLong(m.group(1)), max.toMillis());
+    Duration duration =
+        switch (m.group(2)) {
+          case "ms" -> Duration.ofMillis(amount);
+          case "s" -> Duration.ofSeconds(amount);
+          case "m" -> Duration.ofMinutes(amount);
+          case "h" -> Duration.ofHours(amount);
+          default -> Duration.ofDays(amount);
+        };
+    return duration.compareTo(max) > 0 ? max : duration;
+  }
+
   private static long runAtMillis(String runAt, Instant now) {
     Instant at;
     try {

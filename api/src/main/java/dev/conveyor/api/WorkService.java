@@ -31,7 +31,14 @@ public class WorkService {
 
   /** Stored fields that are epoch milliseconds, shown as ISO-8601 instants. */
   private static final Set<String> TIMESTAMPS =
-      Set.of("accepted_at", "run_at", "started_at", "finished_at", "retry_at", "failed_at");
+      Set.of(
+          "accepted_at",
+          "run_at",
+          "started_at",
+          "finished_at",
+          "cancelled_at",
+          "retry_at",
+          "failed_at");
 
   /** How long the api trusts its last look at which types the workers serve. */
   static final Duration SERVED_TYPES_FRESH = Duration.ofSeconds(1);

@@ -27,6 +27,7 @@ public final class JobQueue {
   private static final LuaScript COMPLETE = LuaScript.load("complete-3.lua");
   private static final LuaScript FAIL = LuaScript.load("fail-6.lua");
   private static final LuaScript PROMOTE = LuaScript.load("promote-3.lua");
+  private static final LuaScript CANCEL = LuaScript.load("cancel-4.lua");
 
   /** How many recently accepted ids the consoles can list. */
   public static final int RECENT_KEPT = 200;
@@ -188,7 +189,8 @@ public final class JobQueue {
                     Integer.toString(max),
                     type,
                     repeat ? "1" : "0",
-                    Long.toString(maxWait.toMillis()))),
+                    Long.toString(maxWait.toMillis()),
+                    keys.events())),
             "claim")
         .map(
             r -> {
@@ -213,9 +215,22 @@ public final class JobQueue {
         .map(jobs -> jobs.stream().findFirst());
   }
 
-  /** Records the result, kept for {@code ttl}; false when fenced (the job is no longer ours). */
+  /**
+   * Records the result, kept for {@code ttl}; false when fenced or cancelled (the job is no longer
+   * ours).
+   */
   public Uni<Boolean> complete(ClaimedJob job, String node, String resultJson, Duration ttl) {
-    return complete(List.of(new Completion(job, resultJson)), node, ttl).map(List::getFirst);
+    return complete(List.of(new Completion(job, resultJson)), node, ttl)
+        .map(r -> r.getFirst() == CompleteOutcome.RECORDED);
+  }
+
+  /** What became of a result, in {@code complete-3}'s numbering. */
+  public enum CompleteOutcome {
+    /** dropped: the job was recovered and is owned by another claim */
+    FENCED,
+    RECORDED,
+    /** dropped: the job was cancelled while it ran */
+    CANCELLED
   }
 
   /** A finished job and its result (JSON text). */
@@ -223,12 +238,14 @@ public final class JobQueue {
 
   /**
    * Records several results in one step, each kept for {@code ttl}. One answer per completion, in
-   * order: true when recorded, false when fenced (that job is no longer ours).
+   * order.
    */
-  public Uni<List<Boolean>> complete(List<Completion> completions, String node, Duration ttl) {
-    List<String> args = new ArrayList<>(2 + 3 * completions.size());
+  public Uni<List<CompleteOutcome>> complete(
+      List<Completion> completions, String node, Duration ttl) {
+    List<String> args = new ArrayList<>(3 + 3 * completions.size());
     args.add(node);
     args.add(Long.toString(ttl.toMillis()));
+    args.add(keys.events());
     for (Completion c : completions) {
       args.add(c.job().id());
       args.add(c.job().lease());
@@ -240,9 +257,10 @@ public final class JobQueue {
             "complete")
         .map(
             r -> {
-              List<Boolean> recorded = new ArrayList<>(r.size());
+              CompleteOutcome[] outcomes = CompleteOutcome.values();
+              List<CompleteOutcome> recorded = new ArrayList<>(r.size());
               for (int i = 0; i < r.size(); i++) {
-                recorded.add(r.get(i).toInteger() == 1);
+                recorded.add(outcomes[r.get(i).toInteger()]);
               }
               return recorded;
             });
@@ -252,7 +270,9 @@ public final class JobQueue {
   public enum FailOutcome {
     FENCED,
     RETRY_SCHEDULED,
-    FAILED
+    FAILED,
+    /** dropped: the job was cancelled while it ran */
+    CANCELLED
   }
 
   /** Records a failed attempt: retried after a backoff, or failed after the last attempt. */
@@ -275,7 +295,8 @@ public final class JobQueue {
                     Long.toString(policy.backoffAfter(job.attempt()).toMillis()),
                     Long.toString(policy.failedTtl().toMillis()),
                     Integer.toString(policy.maxDeadLetters()),
-                    node)),
+                    node,
+                    keys.events())),
             "fail")
         .map(r -> FailOutcome.values()[r.toInteger()]);
   }
@@ -292,6 +313,59 @@ public final class JobQueue {
                 List.of(Integer.toString(limit))),
             "promote due jobs")
         .map(Response::toInteger);
+  }
+
+  /**
+   * What a cancel found: the status the job had (empty when there is no such job) and, for a
+   * working job, the worker that held it. The job was cancelled by this call when {@link
+   * #cancelledNow}; otherwise it was final already and nothing changed.
+   */
+  public record Cancellation(Optional<JobStatus> before, Optional<String> worker) {
+    public boolean cancelledNow() {
+      return before.isPresent() && !before.get().isFinal();
+    }
+  }
+
+  /**
+   * Cancels a job that is pending, delayed or working (see {@code cancel-4.lua}); it stays readable
+   * as cancelled for {@code ttl}. A working job's worker is told on its cancels channel.
+   */
+  public Uni<Cancellation> cancel(String id, Duration ttl) {
+    return guard(
+            CANCEL.run(
+                redis,
+                List.of(keys.job(id), keys.queue(), keys.delayed(), keys.stats()),
+                List.of(id, Long.toString(ttl.toMillis()), keys.events(), keys.cancelsPrefix())),
+            "cancel")
+        .map(
+            r -> {
+              String before = r.get(0).toString();
+              String worker = r.get(1).toString();
+              return new Cancellation(
+                  before.isEmpty() ? Optional.empty() : Optional.of(JobStatus.fromWire(before)),
+                  worker.isEmpty() ? Optional.empty() : Optional.of(worker));
+            });
+  }
+
+  /** The status of each job, in order (empty where Redis has no such job): one round trip. */
+  public Uni<List<Optional<JobStatus>>> statuses(List<String> ids) {
+    if (ids.isEmpty()) {
+      return Uni.createFrom().item(List.of());
+    }
+    List<Request> batch = new ArrayList<>(ids.size());
+    for (String id : ids) {
+      batch.add(Request.cmd(Command.HGET).arg(keys.job(id)).arg("status"));
+    }
+    return guard(redis.batch(batch), "read statuses")
+        .map(
+            answers -> {
+              List<Optional<JobStatus>> statuses = new ArrayList<>(answers.size());
+              for (Response a : answers) {
+                statuses.add(
+                    a == null ? Optional.empty() : Optional.of(JobStatus.fromWire(a.toString())));
+              }
+              return statuses;
+            });
   }
 
   /** Answers when Redis answers a PING in time. */

@@ -29,6 +29,7 @@ public record JobRecord(String id, JobStatus status, Map<String, String> fields)
           "started_at",
           "worked_by",
           "finished_at",
+          "cancelled_at",
           "result",
           "last_error",
           "retry_at",

@@ -47,12 +47,12 @@ public final class JobRecovery {
    * registered among the workers (so the janitor's sweep finds its list without a scan).
    */
   public Uni<Outcome> enlist(String node, RetryPolicy policy) {
-    return run(ENLIST, ownKeys(node), args(node, policy), "recover at start");
+    return run(ENLIST, ownKeys(node), withEvents(args(node, policy)), "recover at start");
   }
 
   /** A worker stops in an orderly way: its unfinished jobs go back, its name is unregistered. */
   public Uni<Outcome> retire(String node, RetryPolicy policy) {
-    return run(RETIRE, ownKeys(node), args(node, policy), "recover at stop");
+    return run(RETIRE, ownKeys(node), withEvents(args(node, policy)), "recover at stop");
   }
 
   /**
@@ -64,6 +64,7 @@ public final class JobRecovery {
   public Uni<Outcome> reap(String node, RetryPolicy policy, Duration silentFor) {
     List<String> args = args(node, policy);
     args.add(Long.toString(silentFor.toMillis()));
+    withEvents(args);
     return run(
         REAP,
         List.of(
@@ -103,8 +104,13 @@ public final class JobRecovery {
         keys.workers());
   }
 
+  private List<String> withEvents(List<String> args) {
+    args.add(keys.events());
+    return args;
+  }
+
   private static List<String> args(String node, RetryPolicy policy) {
-    List<String> args = new ArrayList<>(5);
+    List<String> args = new ArrayList<>(6);
     args.add(node);
     args.add(Integer.toString(policy.maxRecoveries()));
     args.add(Long.toString(policy.failedTtl().toMillis()));

@@ -124,6 +124,36 @@ public final class RedisKeys {
     return prefix + ":cluster:" + cluster + ":expiry";
   }
 
+  /**
+   * Pub/sub channel (not a key) on which the scripts announce the jobs that entered a state, one
+   * message per script call: {@code <status> <id> <id> …} (see {@code lua/includes/events.lua}).
+   * API instances subscribe while they hold waits or streams.
+   */
+  public String events() {
+    return prefix + ":events";
+  }
+
+  /**
+   * Pub/sub channel (not a key) on which a worker hears which of its jobs were cancelled: one id
+   * per message. Each worker subscribes to its own.
+   */
+  public String cancels(String node) {
+    return cancelsPrefix() + node;
+  }
+
+  /** What {@link #cancels} puts before the node name, for the script that names the channel. */
+  public String cancelsPrefix() {
+    return prefix + ":cancels:";
+  }
+
+  /**
+   * STRING: the secret the api instances sign cancel tokens with when CANCEL_SECRET is not set;
+   * made by the first instance that needs it (random), shared by all that use this Redis.
+   */
+  public String cancelSecret() {
+    return prefix + ":cancel-secret";
+  }
+
   /** HASH of counters since the store began: accepted, worked, failed, retried, recovered, … */
   public String stats() {
     return prefix + ":stats";

@@ -20,6 +20,7 @@ public final class Store {
   private final Overview overview;
   private final ClusterDirectory directory;
   private final JanitorLease janitorLease;
+  private final SharedSecret cancelSecret;
 
   /**
    * @param redis the client (the Quarkus-managed one in the apps)
@@ -37,6 +38,7 @@ public final class Store {
     this.overview = new Overview(redis, keys, timeout, stats, ledger);
     this.directory = new ClusterDirectory(redis, keys, timeout);
     this.janitorLease = new JanitorLease(redis, keys, timeout);
+    this.cancelSecret = new SharedSecret(redis, keys.cancelSecret(), timeout);
   }
 
   /** The store as a node's config (REDIS_PREFIX, REDIS_TIMEOUT) describes it. */
@@ -86,6 +88,11 @@ public final class Store {
   /** Where JGroups members leave their addresses (REDIS_PING). */
   public ClusterDirectory directory() {
     return directory;
+  }
+
+  /** The secret cancel tokens are signed with when CANCEL_SECRET is not set. */
+  public SharedSecret cancelSecret() {
+    return cancelSecret;
   }
 
   /** The janitor's Redis guard. */

@@ -218,7 +218,7 @@ class JobScriptsContractTest {
         await(queue.claim(JobSpec.DEFAULT_TYPE, "w1", 3, Leases.newPrefix(), false, Duration.ZERO));
     ClaimedJob stale =
         new ClaimedJob(jobs.get(1).id(), jobs.get(1).data(), 1, jobs.get(1).lease() + "-old");
-    List<Boolean> recorded =
+    List<JobQueue.CompleteOutcome> recorded =
         await(
             queue.complete(
                 List.of(
@@ -227,7 +227,12 @@ class JobScriptsContractTest {
                     new JobQueue.Completion(jobs.get(2), "{\"n\":3}")),
                 "w1",
                 Duration.ofSeconds(10)));
-    assertEquals(List.of(true, false, true), recorded);
+    assertEquals(
+        List.of(
+            JobQueue.CompleteOutcome.RECORDED,
+            JobQueue.CompleteOutcome.FENCED,
+            JobQueue.CompleteOutcome.RECORDED),
+        recorded);
     assertEquals("{\"n\":1}", await(queue.find("ID1")).orElseThrow().field("result").orElseThrow());
     assertEquals(JobStatus.WORKING, await(queue.find("ID2")).orElseThrow().status());
     assertEquals("{\"n\":3}", await(queue.find("ID3")).orElseThrow().field("result").orElseThrow());

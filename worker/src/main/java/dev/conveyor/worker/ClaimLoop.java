@@ -6,6 +6,7 @@ import io.vertx.mutiny.redis.client.Redis;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -24,7 +25,9 @@ import org.jboss.logging.Logger;
  * thread of its own. A slot is free again when the handler returns, so the next claim does not wait
  * for the previous outcomes' round trip; the outcome then waits for the {@link OutcomeWriter}. At
  * most WORKER_CONCURRENCY outcomes wait at once: past that, handlers wait to hand theirs over.
- * Until its outcome is recorded a job stays in this worker's processing list.
+ * Until its outcome is recorded a job stays in this worker's processing list. A job cancelled while
+ * it runs ({@link #cancel}) has its handler interrupted; whatever it then comes to, Redis refuses
+ * it (the cancel took the job's lease) and the job leaves the processing list.
  */
 final class ClaimLoop {
 
@@ -44,6 +47,7 @@ final class ClaimLoop {
   private final Semaphore slots;
   private final Semaphore unrecorded;
   private final Set<Thread> handlers = ConcurrentHashMap.newKeySet();
+  private final Map<String, Running> handling = new ConcurrentHashMap<>();
   private final Thread.Builder handlerThreads;
   private final int concurrency;
   private final AtomicLong inFlight = new AtomicLong();
@@ -128,11 +132,63 @@ final class ClaimLoop {
     }
   }
 
+  /**
+   * A job's handler while it runs: a cancel interrupts it only then, never the thread's later
+   * hand-over of the outcome (an interrupt there would leave the job listed until the stop).
+   */
+  private static final class Running {
+    private final Thread thread = Thread.currentThread();
+    private boolean handling = true;
+    private boolean cancelled;
+
+    synchronized void cancel() {
+      cancelled = true;
+      if (handling) {
+        thread.interrupt();
+      }
+    }
+
+    /** The handler returned: no interrupt comes after this; true when it was cancelled. */
+    synchronized boolean finish() {
+      handling = false;
+      return cancelled;
+    }
+  }
+
+  /**
+   * Interrupts the handler of job {@code id} if it runs here (it was cancelled); false when no
+   * handler of this loop runs it.
+   */
+  boolean cancel(String id) {
+    Running job = handling.get(id);
+    if (job == null) {
+      return false;
+    }
+    job.cancel();
+    return true;
+  }
+
+  /** The ids of the jobs whose handlers run now. */
+  Set<String> runningIds() {
+    return Set.copyOf(handling.keySet());
+  }
+
   private void work(ClaimedJob job) {
     handlers.add(Thread.currentThread());
     boolean handedOver = false;
+    Running run = new Running();
+    handling.put(job.id(), run);
     try {
-      OutcomeWriter.Outcome outcome = runner.run(job);
+      OutcomeWriter.Outcome attempt = runner.run(job);
+      handling.remove(job.id(), run);
+      if (run.finish()) {
+        // cancelled: its interrupt is ours, not a stop's; Redis refuses the outcome and unlists it
+        Thread.interrupted();
+        if (attempt == null) {
+          attempt = new OutcomeWriter.Failed("cancelled");
+        }
+      }
+      OutcomeWriter.Outcome outcome = attempt;
       if (outcome == null) {
         return; // the grace ran out: the job stays listed and is re-queued at stop
       }
@@ -145,6 +201,7 @@ final class ClaimLoop {
       handedOver = true;
       writer.record(job, outcome, recorded -> recorded(job, outcome, recorded));
     } finally {
+      handling.remove(job.id(), run);
       handlers.remove(Thread.currentThread());
       if (!handedOver) {
         ended(false);
@@ -164,6 +221,11 @@ final class ClaimLoop {
         LOG.warnf(
             "job %s attempt %d: outcome dropped, the job was recovered and given to another claim",
             job.id(), job.attempt());
+      }
+      case CANCELLED -> {
+        WorkerMetrics.CANCELLED.increment();
+        LOG.infof(
+            "job %s attempt %d: cancelled while it ran, outcome dropped", job.id(), job.attempt());
       }
       case RETRY_SCHEDULED, FAILED -> {
         WorkerMetrics.FAILED_ATTEMPTS.increment();

@@ -81,13 +81,14 @@ public final class HandlerHarness implements AutoCloseable {
             vertx,
             new RedisOptions()
                 .setConnectionString(redisUrl)
-                .setMaxPoolSize(2)
-                .setMaxPoolWaiting(2));
+                .setMaxPoolSize(3)
+                .setMaxPoolWaiting(3));
     Store store = new Store(client, new RedisKeys(prefix), TIMEOUT);
     this.queue = store.queue();
     queue.ping().await().atMost(TIMEOUT);
     this.worker =
         new Worker(
+            vertx,
             store,
             claimClient,
             redisUrl,

@@ -50,6 +50,8 @@ final class OutcomeWriter {
     FAILED,
     /** refused: the job was recovered and given to another claim */
     FENCED,
+    /** refused: the job was cancelled while it ran (DELETE /api/v1/work/<id>) */
+    CANCELLED,
     /** not written (a stop's deadline ran out): the job stays listed and is re-queued */
     GIVEN_UP
   }
@@ -169,7 +171,14 @@ final class OutcomeWriter {
         .map(
             recorded -> {
               List<Recorded> answers = new ArrayList<>(recorded.size());
-              recorded.forEach(ok -> answers.add(ok ? Recorded.WORKED : Recorded.FENCED));
+              recorded.forEach(
+                  outcome ->
+                      answers.add(
+                          switch (outcome) {
+                            case RECORDED -> Recorded.WORKED;
+                            case FENCED -> Recorded.FENCED;
+                            case CANCELLED -> Recorded.CANCELLED;
+                          }));
               return answers;
             });
   }
@@ -194,6 +203,7 @@ final class OutcomeWriter {
       case FENCED -> Recorded.FENCED;
       case RETRY_SCHEDULED -> Recorded.RETRY_SCHEDULED;
       case FAILED -> Recorded.FAILED;
+      case CANCELLED -> Recorded.CANCELLED;
     };
   }
 }

@@ -5,6 +5,7 @@ import dev.conveyor.core.JobRecovery;
 import dev.conveyor.core.Ledger;
 import dev.conveyor.core.StorageUnavailableException;
 import dev.conveyor.core.Store;
+import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.redis.client.Redis;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,8 +19,9 @@ import org.jboss.logging.Logger;
  * One worker node's lifecycle (Sidekiq's launcher): it starts and stops its parts and holds the
  * state the ledger shows. Duties, in order: start the {@link Housekeeper} (ledger beats, start-up
  * recovery, promotion of due jobs) and a {@link ClaimLoop} per type it serves (claims, handlers,
- * outcomes); pause and resume claiming on request; on stop, stop claiming, let in-flight jobs
- * finish within the grace, re-queue any that did not ({@code retire-6}) and leave the ledger.
+ * outcomes) and the {@link CancelListener} that interrupts a handler whose job was cancelled; pause
+ * and resume claiming on request; on stop, stop claiming, let in-flight jobs finish within the
+ * grace, re-queue any that did not ({@code retire-6}) and leave the ledger.
  */
 public final class Worker {
 
@@ -33,12 +35,14 @@ public final class Worker {
   private final List<ServedType> types;
   private final List<ClaimLoop> claims;
   private final WorkerFaults faults;
+  private final CancelListener cancels;
   private final Instant startedAt = Instant.now();
   private volatile boolean running;
   private volatile String state = "running";
 
   /** A worker of the default type only, with WORKER_CONCURRENCY slots. */
   public Worker(
+      Vertx vertx,
       Store store,
       Redis claimClient,
       String redisUrl,
@@ -46,6 +50,7 @@ public final class Worker {
       JobHandler handler,
       ObjectMapper json) {
     this(
+        vertx,
         store,
         claimClient,
         redisUrl,
@@ -55,11 +60,13 @@ public final class Worker {
   }
 
   /**
-   * @param claimClient a client whose connections the blocking waits may hold: one per type
+   * @param claimClient a client whose connections the blocking waits may hold: one per type, and
+   *     one more for the cancels' subscription
    * @param redisUrl for log lines only
    * @param types the types it serves, each with its handler and concurrency
    */
   public Worker(
+      Vertx vertx,
       Store store,
       Redis claimClient,
       String redisUrl,
@@ -89,7 +96,16 @@ public final class Worker {
                         storage,
                         housekeeper.recovered()))
             .toList();
-    this.faults = new WorkerFaults(claims, housekeeper, () -> running = false);
+    this.faults = new WorkerFaults(claims, housekeeper, this::forget);
+    this.cancels =
+        new CancelListener(
+            vertx,
+            claimClient,
+            store.queue(),
+            settings.node(),
+            store.timeout(),
+            () -> claims.stream().flatMap(loop -> loop.runningIds().stream()).toList(),
+            id -> claims.forEach(loop -> loop.cancel(id)));
   }
 
   public String node() {
@@ -112,6 +128,7 @@ public final class Worker {
     }
     running = true;
     housekeeper.start();
+    cancels.start();
     claims.forEach(ClaimLoop::start);
     LOG.infof(
         "worker %s started: types %s, result TTL %s",
@@ -185,6 +202,7 @@ public final class Worker {
       finished &= loop.stop(deadline);
     }
     housekeeper.stop();
+    cancels.close();
     if (!finished) {
       LOG.warnf(
           "worker %s: grace of %s ran out; re-queueing unfinished jobs", settings.node(), grace);
@@ -227,6 +245,12 @@ public final class Worker {
     fields.put("processed", Long.toString(processed()));
     fields.put("failed", Long.toString(failed()));
     return fields;
+  }
+
+  /** A killed process' end: no stop runs, nothing listens. */
+  private void forget() {
+    running = false;
+    cancels.close();
   }
 
   /** The seam through which in-process tests make this worker fail (never used in production). */

@@ -51,14 +51,15 @@ public class WorkerLifecycle {
       @ConfigProperty(name = "quarkus.redis.hosts") String redisUrl) {
     this.config = config;
     List<ServedType> types = servedTypes(config, handlers);
-    // each type's claimer holds a connection for its blocking wait: a client of their own
+    // each type's claimer holds a connection for its blocking wait, and the cancels' subscription
+    // one: a client of their own
     this.claimClient =
         Redis.createClient(
             vertx,
             new RedisOptions()
                 .setConnectionString(redisUrl)
-                .setMaxPoolSize(types.size() + 1)
-                .setMaxPoolWaiting(types.size() + 1));
+                .setMaxPoolSize(types.size() + 2)
+                .setMaxPoolWaiting(types.size() + 2));
     RetryPolicy policy =
         new RetryPolicy(
             config.maxAttempts(),
@@ -70,6 +71,7 @@ public class WorkerLifecycle {
     String node = NodeNames.workerName(config.nodeName());
     this.worker =
         new Worker(
+            vertx,
             store,
             claimClient,
             redisUrl,

@@ -27,6 +27,10 @@ final class WorkerMetrics {
       Counter.builder("conveyor.jobs.fenced")
           .description("results refused because the job had been recovered and given to another")
           .register(Metrics.globalRegistry);
+  static final Counter CANCELLED =
+      Counter.builder("conveyor.jobs.cancelled.running")
+          .description("running jobs of this worker cancelled by a client; their outcome refused")
+          .register(Metrics.globalRegistry);
   static final Counter RECOVERED =
       Counter.builder("conveyor.jobs.recovered")
           .description("jobs of departed workers this node's janitor put back on the queue")

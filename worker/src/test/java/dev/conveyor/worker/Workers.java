@@ -116,8 +116,8 @@ final class Workers implements AutoCloseable {
             redis.vertx(),
             new RedisOptions()
                 .setConnectionString(redis.url())
-                .setMaxPoolSize(concurrency)
-                .setMaxPoolWaiting(concurrency));
+                .setMaxPoolSize(concurrency + 1)
+                .setMaxPoolWaiting(concurrency + 1));
     Redis pooled =
         Redis.createClient(
             redis.vertx(),
@@ -126,6 +126,7 @@ final class Workers implements AutoCloseable {
     clients.add(pooled);
     Worker worker =
         new Worker(
+            redis.vertx(),
             new Store(pooled, new RedisKeys(redis.prefix()), TIMEOUT),
             claims,
             redis.url(),
