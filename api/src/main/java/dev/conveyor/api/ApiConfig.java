@@ -27,6 +27,10 @@ public interface ApiConfig extends StoreConfig {
    */
   Optional<String> cancelSecret();
 
+  /** RESULT_TTL: how long a cancelled job stays readable (as the workers keep a worked one). */
+  @WithDefault("10s")
+  Duration resultTtl();
+
   /** MAX_WAIT: the longest a GET ?wait= holds its answer (a longer wait is cut to it). */
   @WithDefault("60s")
   Duration maxWait();

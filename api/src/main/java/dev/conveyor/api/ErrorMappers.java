@@ -6,6 +6,7 @@ import jakarta.ws.rs.NotAllowedException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
@@ -64,10 +65,17 @@ public class ErrorMappers {
   }
 
   @ServerExceptionMapper
-  public Response notAllowed(NotAllowedException e) {
-    // Quarkus REST leaves the allowed methods out: the API's are the same on every path
+  public Response tooManyWaiters(TooManyWaitersException e) {
+    return Response.fromResponse(json(503, e.getMessage()))
+        .header("Retry-After", RETRY_AFTER_SECONDS)
+        .build();
+  }
+
+  @ServerExceptionMapper
+  public Response notAllowed(NotAllowedException e, UriInfo uri) {
+    // Quarkus REST leaves the allowed methods out
     return Response.fromResponse(json(405, MethodRules.MESSAGE))
-        .header("Allow", MethodRules.ALLOWED)
+        .header("Allow", MethodRules.allowedOn(uri.getPath()))
         .build();
   }
 

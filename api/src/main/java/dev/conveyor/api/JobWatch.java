@@ -28,6 +28,7 @@ public final class JobWatch implements AutoCloseable {
   static final Duration IDLE_CLOSE = Duration.ofMinutes(1);
 
   private final Vertx vertx;
+  private final io.vertx.mutiny.redis.client.Redis client;
   private final Subscription subscription;
   private final int maxHolds;
   private final Map<String, Set<Hold>> holds = new ConcurrentHashMap<>();
@@ -93,6 +94,7 @@ public final class JobWatch implements AutoCloseable {
       int maxHolds,
       MeterRegistry metrics) {
     this.vertx = vertx;
+    this.client = subscriptions;
     this.maxHolds = maxHolds;
     this.subscription =
         new Subscription(
@@ -189,5 +191,6 @@ public final class JobWatch implements AutoCloseable {
   public void close() {
     cancelIdle();
     subscription.close();
+    client.close();
   }
 }

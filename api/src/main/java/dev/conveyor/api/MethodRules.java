@@ -8,18 +8,21 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 
 /**
- * The API answers GET and POST only: every other method is a JSON 405 with an {@code Allow} header,
- * OPTIONS included (Quarkus REST would answer it 200 by itself, which the README's contract does
- * not allow).
+ * The API answers GET and POST, and DELETE on a job: every other method is a JSON 405 with an
+ * {@code Allow} header naming the path's methods, OPTIONS included (Quarkus REST would answer it
+ * 200 by itself, which the README's contract does not allow).
  */
 @Singleton
 public class MethodRules {
 
-  /** The methods of {@code /api/v1/work} and everything under it. */
-  static final String ALLOWED = "GET, POST";
-
   static final String MESSAGE =
-      "method not allowed: use POST /api/v1/work or GET /api/v1/work/<callback>";
+      "method not allowed: use POST /api/v1/work, GET or DELETE /api/v1/work/<callback>";
+
+  /** The methods of a path: {@code /api/v1/work} takes GET and POST, a job DELETE too. */
+  static String allowedOn(String path) {
+    String rest = path.startsWith("/api/v1/work") ? path.substring("/api/v1/work".length()) : "";
+    return rest.length() > 1 && rest.indexOf('/', 1) < 0 ? "GET, POST, DELETE" : "GET, POST";
+  }
 
   void refuseOptions(@Observes Router router) {
     router
@@ -31,7 +34,7 @@ public class MethodRules {
               Metrics.counter("conveyor.requests.refused", "status", "405").increment();
               ctx.response()
                   .setStatusCode(405)
-                  .putHeader(HttpHeaders.ALLOW, ALLOWED)
+                  .putHeader(HttpHeaders.ALLOW, allowedOn(ctx.normalizedPath()))
                   .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                   .end("{\"error\":\"" + MESSAGE + "\"}");
             });

@@ -10,8 +10,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.runtime.configuration.MemorySize;
+import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Named;
 import jakarta.inject.Singleton;
@@ -59,6 +62,45 @@ public class QueueProducer {
         maxBody.asLongValue(),
         16 * batch,
         batchSizes::record);
+  }
+
+  @Produces
+  @Singleton
+  CancelTokens cancelTokens(Store store, ApiConfig config) {
+    return new CancelTokens(config.cancelSecret(), store.cancelSecret());
+  }
+
+  /**
+   * The watch on finishing jobs for waits and event streams: its subscription holds a connection of
+   * a client of its own (a pooled connection would go back to the pool subscribed).
+   */
+  @Produces
+  @Singleton
+  JobWatch jobWatch(
+      Vertx vertx,
+      Store store,
+      ApiConfig config,
+      @ConfigProperty(name = "quarkus.redis.hosts") String redisUrl,
+      MeterRegistry metrics) {
+    Redis subscriptions =
+        Redis.createClient(
+            vertx,
+            new RedisOptions()
+                .setConnectionString(redisUrl)
+                .setMaxPoolSize(2)
+                .setMaxPoolWaiting(4));
+    return new JobWatch(
+        vertx, subscriptions, store.keys().events(), store.timeout(), config.maxWaiters(), metrics);
+  }
+
+  void closeWatch(@Disposes JobWatch watch) {
+    watch.close();
+  }
+
+  @Produces
+  @Singleton
+  Waits waits(JobWatch watch, Vertx vertx, WorkService work) {
+    return new Waits(watch, vertx, work::status);
   }
 
   @Produces

@@ -4,20 +4,27 @@ import dev.conveyor.core.CallbackId;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerResponse;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The seed's HTTP contract: {@code POST /api/v1/work} accepts work and answers its callback id;
- * {@code GET /api/v1/work/<id>} tells its status. Any content type is read as JSON, because the
- * seed's {@code curl -d} sends form-encoded.
+ * {@code GET /api/v1/work/<id>} tells its status, holding the answer until the job is final with
+ * {@code ?wait=}; {@code DELETE /api/v1/work/<id>} with the job's cancel token cancels it. (The
+ * events stream is {@link JobEventStream}.) Any content type is read as JSON, because the seed's
+ * {@code curl -d} sends form-encoded.
  */
 @Path("/api/v1/work")
 @Produces(MediaType.APPLICATION_JSON)
@@ -26,9 +33,13 @@ public class WorkResource {
   static final Map<String, String> NOT_FOUND = Map.of("status", "404. not found!");
 
   private final WorkService work;
+  private final Waits waits;
+  private final Duration maxWait;
 
-  public WorkResource(WorkService work) {
+  public WorkResource(WorkService work, Waits waits, ApiConfig config) {
     this.work = work;
+    this.waits = waits;
+    this.maxWait = config.maxWait();
   }
 
   /**
@@ -59,18 +70,73 @@ public class WorkResource {
     throw new InvalidWorkException(400, "No callback_id was given in GET request");
   }
 
+  /** With {@code ?wait=30s}: answers once the job is final, or when the wait (≤ MAX_WAIT) ends. */
   @GET
   @Path("{id}")
-  public Uni<Response> status(@PathParam("id") String id) {
-    return CallbackId.parse(id)
-        .map(
-            valid ->
-                work.status(valid)
-                    .map(
-                        view ->
-                            view.map(v -> Response.ok(v).build())
-                                .orElseGet(WorkResource::notFound)))
-        .orElseGet(() -> Uni.createFrom().item(notFound()));
+  public Uni<Response> status(@PathParam("id") String id, @QueryParam("wait") String wait) {
+    Optional<Duration> waiting =
+        wait == null ? Optional.empty() : Optional.of(WorkRequestParser.waitOf(wait, maxWait));
+    Optional<String> valid = CallbackId.parse(id);
+    if (valid.isEmpty()) {
+      return Uni.createFrom().item(notFound());
+    }
+    return (waiting.isPresent()
+            ? waits.until(valid.get(), waiting.get())
+            : work.status(valid.get()))
+        .map(view -> view.map(v -> Response.ok(v).build()).orElseGet(WorkResource::notFound));
+  }
+
+  /**
+   * Cancels the job whose cancel token the {@code Authorization: Bearer} header carries: 202 (now),
+   * 200 (already cancelled), 409 (worked or failed), 404 (no such job), each with the view; 401
+   * without a token, 403 with another job's.
+   */
+  @DELETE
+  @Path("{id}")
+  public Uni<Response> cancel(
+      @PathParam("id") String id,
+      @jakarta.ws.rs.HeaderParam(HttpHeaders.AUTHORIZATION) String auth) {
+    Optional<String> valid = CallbackId.parse(id);
+    if (valid.isEmpty()) {
+      return Uni.createFrom().item(notFound());
+    }
+    if (auth == null || !auth.regionMatches(true, 0, "Bearer ", 0, 7) || auth.length() == 7) {
+      return Uni.createFrom()
+          .item(
+              Response.fromResponse(
+                      ErrorMappers.json(
+                          401,
+                          "cancelling needs the job's cancel token (from the POST's answer):"
+                              + " Authorization: Bearer <cancel_token>"))
+                  .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"conveyor\"")
+                  .build());
+    }
+    String token = auth.substring(7).trim();
+    return work.mayCancel(valid.get(), token)
+        .flatMap(
+            allowed ->
+                allowed
+                    ? work.cancel(valid.get()).map(WorkResource::cancelAnswer)
+                    : Uni.createFrom()
+                        .item(
+                            ErrorMappers.json(
+                                403,
+                                "this cancel token is not this job's: nothing was cancelled")));
+  }
+
+  private static Response cancelAnswer(WorkService.Cancelled done) {
+    if (done.view().isEmpty()) {
+      return notFound();
+    }
+    if (done.httpStatus() == 409) {
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put(
+          "error",
+          "the job is already " + done.view().get().get("status") + ": there is nothing to cancel");
+      body.putAll(done.view().get());
+      return Response.status(409).entity(body).build();
+    }
+    return Response.status(done.httpStatus()).entity(done.view().get()).build();
   }
 
   private static Response notFound() {

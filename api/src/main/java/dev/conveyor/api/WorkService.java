@@ -53,6 +53,8 @@ public class WorkService {
   private final ObjectMapper json;
   private final Counter accepted;
   private final Counter deduplicated;
+  private final CancelTokens tokens;
+  private final Duration cancelledTtl;
 
   public WorkService(
       JobQueue queue,
@@ -60,8 +62,12 @@ public class WorkService {
       Submitter submitter,
       @Named("nodeName") String nodeName,
       ObjectMapper json,
-      MeterRegistry metrics) {
+      MeterRegistry metrics,
+      CancelTokens tokens,
+      ApiConfig config) {
     this.queue = queue;
+    this.tokens = tokens;
+    this.cancelledTtl = config.resultTtl();
     this.ledger = ledger;
     this.submitter = submitter;
     this.nodeName = nodeName;
@@ -79,7 +85,8 @@ public class WorkService {
   /**
    * What POST answers: the seed's four fields, in the seed's order, then what the request gave of
    * {@code type}, {@code priority}, {@code delay} and {@code run_at} (absent ones are left out, so
-   * the seed's request gets the seed's answer).
+   * the seed's request gets the seed's answer and its fields in their order), then {@code
+   * cancel_token}, the capability to cancel the job ({@link CancelTokens}).
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Accepted(
@@ -90,15 +97,21 @@ public class WorkService {
       String type,
       String priority,
       String delay,
-      String run_at) {}
+      String run_at,
+      String cancel_token) {}
 
   public Uni<Accepted> accept(byte[] body) {
     WorkRequestParser.WorkRequest request = WorkRequestParser.parse(body, Instant.now());
     String data = request.data();
     JobSpec spec = request.spec();
     String id = CallbackId.of(spec.type(), data);
-    return submitter
-        .submit(new JobQueue.Work(id, data, spec))
+    JobQueue.Work work = new JobQueue.Work(id, data, spec);
+    // the token's secret is read from Redis once, when CANCEL_SECRET is not set
+    Uni<JobQueue.Submission> submitted =
+        tokens.isReady()
+            ? submitter.submit(work)
+            : tokens.ready().flatMap(ready -> submitter.submit(work));
+    return submitted
         .invoke(ErrorMappers::storageAnswered)
         .invoke(s -> (s.queued() ? accepted : deduplicated).increment())
         .map(
@@ -111,7 +124,38 @@ public class WorkService {
                     spec.type(),
                     spec.priority(),
                     request.delay(),
-                    request.runAt()));
+                    request.runAt(),
+                    tokens.sign(id)));
+  }
+
+  /** What a DELETE came to: the HTTP status and the job's view after it (empty: no such job). */
+  public record Cancelled(int httpStatus, Optional<Map<String, Object>> view) {}
+
+  /**
+   * Cancels job {@code id} (its token already checked): 202 when cancelled now (a running job's
+   * worker is told and interrupts it), 200 when it was cancelled already, 409 when it is worked or
+   * failed, 404 when there is no such job. The view is read after the cancel.
+   */
+  public Uni<Cancelled> cancel(String id) {
+    return queue
+        .cancel(id, cancelledTtl)
+        .invoke(ErrorMappers::storageAnswered)
+        .flatMap(
+            done -> {
+              if (done.before().isEmpty()) {
+                return Uni.createFrom().item(new Cancelled(404, Optional.empty()));
+              }
+              JobStatus before = done.before().get();
+              int status = done.cancelledNow() ? 202 : before == JobStatus.CANCELLED ? 200 : 409;
+              return status(id).map(view -> new Cancelled(view.isEmpty() ? 404 : status, view));
+            });
+  }
+
+  /**
+   * True when {@code token} is job {@code id}'s cancel token (reads the secret once if need be).
+   */
+  public Uni<Boolean> mayCancel(String id, String token) {
+    return tokens.ready().map(ready -> tokens.verify(id, token));
   }
 
   /** The job's public view, or empty when Redis has no such job (unknown, or expired). */

@@ -33,7 +33,9 @@ final class RedisCalls {
     List<String> names = new ArrayList<>();
     for (int i = 0; i < found.size(); i++) {
       String key = found.get(i).toString();
-      if (!key.equals(keys.ledger()) && !key.startsWith(keys.node(""))) {
+      if (!key.equals(keys.ledger())
+          && !key.equals(keys.cancelSecret())
+          && !key.startsWith(keys.node(""))) {
         names.add(key);
       }
     }

@@ -60,7 +60,7 @@ class TypedWorkTest {
         .statusCode(200)
         .contentType(ContentType.JSON)
         .header("Location", "/api/v1/work/" + id)
-        .body("$", aMapWithSize(6))
+        .body("$", aMapWithSize(7))
         .body("callback", equalTo(id))
         .body("data", equalTo("hello"))
         .body("status", equalTo("accepted"))
