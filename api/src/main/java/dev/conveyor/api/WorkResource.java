@@ -2,6 +2,7 @@ package dev.conveyor.api;
 
 import dev.conveyor.core.CallbackId;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -10,7 +11,6 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
@@ -73,7 +73,9 @@ public class WorkResource {
   /** With {@code ?wait=30s}: answers once the job is final, or when the wait (≤ MAX_WAIT) ends. */
   @GET
   @Path("{id}")
-  public Uni<Response> status(@PathParam("id") String id, @QueryParam("wait") String wait) {
+  public Uni<Response> status(@PathParam("id") String id, HttpServerRequest request) {
+    // read from the request, where a present but empty ?wait= is "" (a bad wait), not absent
+    String wait = request.getParam("wait");
     Optional<Duration> waiting =
         wait == null ? Optional.empty() : Optional.of(WorkRequestParser.waitOf(wait, maxWait));
     Optional<String> valid = CallbackId.parse(id);
