@@ -1,12 +1,12 @@
 -- requeue_list(list, queue, stats, dead, job_prefix, node, max_recoveries, failed_ttl, max_dead,
--- now, events), after includes/queues.lua and includes/events.lua: puts the jobs of a worker's processing list back at the head
+-- now, events, outbox), after includes/queues.lua, events.lua and notify.lua: puts the jobs of a worker's processing list back at the head
 -- of their queues (`queue` is the base queue), fails the ones
 -- lost max_recoveries times (poison pills) into the dead letters, drops ids that are no longer
 -- this worker's (completed, cancelled, or recovered and claimed elsewhere), and deletes the list.
 -- The jobs put back are published on `events` as 'pending', the failed ones as 'failed'.
 -- Returns requeued, failed.
 local function requeue_list(list, queue, stats, dead, job_prefix, node, max_recoveries,
-                            failed_ttl, max_dead, now, events)
+                            failed_ttl, max_dead, now, events, outbox)
   local requeued, failed = 0, 0
   local back, lost = {}, {}
   -- the list's head is its newest entry; pushing newest first leaves the oldest next in line
@@ -28,6 +28,7 @@ local function requeue_list(list, queue, stats, dead, job_prefix, node, max_reco
         redis.call('LPUSH', dead, id)
         redis.call('LTRIM', dead, 0, tonumber(max_dead) - 1)
         redis.call('HINCRBY', stats, 'failed', 1)
+        notify(job, id, redis.call('HGET', job, 'notify'), outbox, now)
         failed = failed + 1
         lost[failed] = id
       else

@@ -13,7 +13,7 @@ import java.util.function.IntConsumer;
 /**
  * Group commit for submissions: a submission goes to Redis at once when fewer than {@code
  * maxInFlight} calls are in flight; otherwise it waits, and every submission that waited goes in
- * the next call (one {@code submit-7} for up to {@code maxBatch} jobs or {@code maxBatchChars} of
+ * the next call (one {@code submit-8} for up to {@code maxBatch} jobs or {@code maxBatchChars} of
  * data). So an idle api adds no delay, and a busy one pays the per-call costs in Redis (the script
  * call, the queue and recent pushes, the stats update) and in the client once per batch, not per
  * job.

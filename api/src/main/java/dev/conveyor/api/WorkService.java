@@ -1,13 +1,13 @@
 package dev.conveyor.api;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.core.CallbackId;
 import dev.conveyor.core.JobQueue;
 import dev.conveyor.core.JobRecord;
 import dev.conveyor.core.JobSpec;
 import dev.conveyor.core.JobStatus;
+import dev.conveyor.core.JobView;
 import dev.conveyor.core.Ledger;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -17,7 +17,6 @@ import jakarta.inject.Named;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -29,21 +28,8 @@ import java.util.Set;
 @ApplicationScoped
 public class WorkService {
 
-  /** Stored fields that are epoch milliseconds, shown as ISO-8601 instants. */
-  private static final Set<String> TIMESTAMPS =
-      Set.of(
-          "accepted_at",
-          "run_at",
-          "started_at",
-          "finished_at",
-          "cancelled_at",
-          "retry_at",
-          "failed_at");
-
   /** How long the api trusts its last look at which types the workers serve. */
   static final Duration SERVED_TYPES_FRESH = Duration.ofSeconds(1);
-
-  private static final Set<String> COUNTS = Set.of("attempts", "recoveries");
 
   private final JobQueue queue;
   private final Ledger ledger;
@@ -201,31 +187,14 @@ public class WorkService {
   private record ServedTypes(Set<String> types, long readAt) {}
 
   private Map<String, Object> view(JobRecord job, String note) {
-    Map<String, Object> view = new LinkedHashMap<>();
-    view.put("status", job.status().wire());
-    view.put("callback", job.id());
-    job.fields().forEach((name, value) -> view.put(name, render(name, value)));
-    if (note != null) {
-      view.put("note", note);
-    }
-    return view;
+    return JobView.of(job, this::parseJson, note);
   }
 
-  private Object render(String name, String value) {
-    if (TIMESTAMPS.contains(name)) {
-      return Instant.ofEpochMilli(Long.parseLong(value)).toString();
+  private Object parseJson(String text) {
+    try {
+      return json.readTree(text);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(e);
     }
-    if (COUNTS.contains(name)) {
-      return Integer.parseInt(value);
-    }
-    if (name.equals("result")) {
-      try {
-        JsonNode result = json.readTree(value);
-        return result;
-      } catch (IOException e) {
-        return value; // a handler's result is JSON; should one not be, show it as text
-      }
-    }
-    return value;
   }
 }

@@ -24,7 +24,7 @@ final class RedisCalls {
   }
 
   /**
-   * Every key of the test's private Redis but the ledger's (the API's own heartbeat): submit-7
+   * Every key of the test's private Redis but the ledger's (the API's own heartbeat): submit-8
    * always writes the stats hash, so an empty list proves no submission was made.
    */
   static List<String> jobStateKeys(Redis redis, RedisKeys keys) {

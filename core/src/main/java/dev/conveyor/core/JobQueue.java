@@ -22,12 +22,12 @@ import java.util.Optional;
  */
 public final class JobQueue {
 
-  private static final LuaScript SUBMIT = LuaScript.load("submit-7.lua");
+  private static final LuaScript SUBMIT = LuaScript.load("submit-8.lua");
   private static final LuaScript CLAIM = LuaScript.load("claim-4.lua");
-  private static final LuaScript COMPLETE = LuaScript.load("complete-3.lua");
-  private static final LuaScript FAIL = LuaScript.load("fail-6.lua");
+  private static final LuaScript COMPLETE = LuaScript.load("complete-4.lua");
+  private static final LuaScript FAIL = LuaScript.load("fail-7.lua");
   private static final LuaScript PROMOTE = LuaScript.load("promote-3.lua");
-  private static final LuaScript CANCEL = LuaScript.load("cancel-4.lua");
+  private static final LuaScript CANCEL = LuaScript.load("cancel-5.lua");
 
   /** How many recently accepted ids the consoles can list. */
   public static final int RECENT_KEPT = 200;
@@ -110,7 +110,8 @@ public final class JobQueue {
                     keys.recent(),
                     keys.jobPrefix(),
                     keys.delayed(),
-                    keys.types()),
+                    keys.types(),
+                    keys.webhooks()),
                 args),
             limit,
             "submit")
@@ -224,7 +225,7 @@ public final class JobQueue {
         .map(r -> r.getFirst() == CompleteOutcome.RECORDED);
   }
 
-  /** What became of a result, in {@code complete-3}'s numbering. */
+  /** What became of a result, in {@code complete-4}'s numbering. */
   public enum CompleteOutcome {
     /** dropped: the job was recovered and is owned by another claim */
     FENCED,
@@ -253,7 +254,9 @@ public final class JobQueue {
     }
     return guard(
             COMPLETE.run(
-                redis, List.of(keys.processing(node), keys.stats(), keys.jobPrefix()), args),
+                redis,
+                List.of(keys.processing(node), keys.stats(), keys.jobPrefix(), keys.webhooks()),
+                args),
             "complete")
         .map(
             r -> {
@@ -286,7 +289,8 @@ public final class JobQueue {
                     keys.stats(),
                     keys.queue(),
                     keys.delayed(),
-                    keys.deadLetters()),
+                    keys.deadLetters(),
+                    keys.webhooks()),
                 List.of(
                     job.id(),
                     job.lease(),
@@ -327,14 +331,14 @@ public final class JobQueue {
   }
 
   /**
-   * Cancels a job that is pending, delayed or working (see {@code cancel-4.lua}); it stays readable
+   * Cancels a job that is pending, delayed or working (see {@code cancel-5.lua}); it stays readable
    * as cancelled for {@code ttl}. A working job's worker is told on its cancels channel.
    */
   public Uni<Cancellation> cancel(String id, Duration ttl) {
     return guard(
             CANCEL.run(
                 redis,
-                List.of(keys.job(id), keys.queue(), keys.delayed(), keys.stats()),
+                List.of(keys.job(id), keys.queue(), keys.delayed(), keys.stats(), keys.webhooks()),
                 List.of(id, Long.toString(ttl.toMillis()), keys.events(), keys.cancelsPrefix())),
             "cancel")
         .map(

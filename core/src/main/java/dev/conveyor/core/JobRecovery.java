@@ -11,16 +11,16 @@ import java.util.List;
 
 /**
  * Putting a worker's jobs back on the queue, one script per moment: the worker itself at its start
- * ({@code enlist-6}) and at its orderly stop ({@code retire-6}), the cluster janitor after the
- * worker was lost ({@code reap-8}). Each puts the worker's processing list back at the head of the
+ * ({@code enlist-7}) and at its orderly stop ({@code retire-7}), the cluster janitor after the
+ * worker was lost ({@code reap-9}). Each puts the worker's processing list back at the head of the
  * queue and fails the jobs lost too often (poison pills). Fails with {@link
  * StorageUnavailableException} when Redis does not answer in time.
  */
 public final class JobRecovery {
 
-  private static final LuaScript ENLIST = LuaScript.load("enlist-6.lua");
-  private static final LuaScript RETIRE = LuaScript.load("retire-6.lua");
-  private static final LuaScript REAP = LuaScript.load("reap-8.lua");
+  private static final LuaScript ENLIST = LuaScript.load("enlist-7.lua");
+  private static final LuaScript RETIRE = LuaScript.load("retire-7.lua");
+  private static final LuaScript REAP = LuaScript.load("reap-9.lua");
 
   private final Redis redis;
   private final RedisKeys keys;
@@ -75,7 +75,8 @@ public final class JobRecovery {
             keys.jobPrefix(),
             keys.node(node),
             keys.ledger(),
-            keys.workers()),
+            keys.workers(),
+            keys.webhooks()),
         args,
         "reap");
   }
@@ -101,7 +102,8 @@ public final class JobRecovery {
         keys.stats(),
         keys.deadLetters(),
         keys.jobPrefix(),
-        keys.workers());
+        keys.workers(),
+        keys.webhooks());
   }
 
   private List<String> withEvents(List<String> args) {

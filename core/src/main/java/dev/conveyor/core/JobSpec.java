@@ -12,8 +12,10 @@ import java.util.regex.Pattern;
  * @param priority {@code high}, {@code normal} or {@code low}, or null for normal
  * @param delayMillis due this long after Redis accepts it, or null
  * @param runAtMillis due at this epoch millisecond, or null (never both with a delay)
+ * @param notifyUrl where to POST the job's final view (a webhook), or null; checked by the api
  */
-public record JobSpec(String type, String priority, Long delayMillis, Long runAtMillis) {
+public record JobSpec(
+    String type, String priority, Long delayMillis, Long runAtMillis, String notifyUrl) {
 
   /** The type of a job that names none: the demo work, or the handler a user makes the default. */
   public static final String DEFAULT_TYPE = "default";
@@ -28,7 +30,12 @@ public record JobSpec(String type, String priority, Long delayMillis, Long runAt
   public static final Pattern TYPE_RULE = Pattern.compile("[a-z][a-z0-9_.-]{0,63}");
 
   /** The seed's job: nothing but data. */
-  public static final JobSpec PLAIN = new JobSpec(null, null, null, null);
+  public static final JobSpec PLAIN = new JobSpec(null, null, null, null, null);
+
+  /** A spec with no webhook. */
+  public JobSpec(String type, String priority, Long delayMillis, Long runAtMillis) {
+    this(type, priority, delayMillis, runAtMillis, null);
+  }
 
   public JobSpec {
     if (type != null && !TYPE_RULE.matcher(type).matches()) {
@@ -39,6 +46,9 @@ public record JobSpec(String type, String priority, Long delayMillis, Long runAt
     }
     if (delayMillis != null && runAtMillis != null) {
       throw new IllegalArgumentException("a job has a delay or a run_at, not both");
+    }
+    if (notifyUrl != null && (notifyUrl.isEmpty() || notifyUrl.indexOf('\n') >= 0)) {
+      throw new IllegalArgumentException("a notify URL is one line of text");
     }
   }
 
@@ -57,13 +67,17 @@ public record JobSpec(String type, String priority, Long delayMillis, Long runAt
     return priority == null ? NORMAL : priority;
   }
 
-  /** As {@code submit-7} reads it: '' for the seed's job, else {@code type,priority,due}. */
+  /**
+   * As {@code submit-8} reads it: '' for the seed's job, else {@code type,priority,due}, followed
+   * by {@code ,notify_url} when there is one.
+   */
   String wire() {
     if (this.equals(PLAIN)) {
       return "";
     }
     String due =
         delayMillis != null ? "+" + delayMillis : runAtMillis != null ? runAtMillis.toString() : "";
-    return (type == null ? "" : type) + "," + (priority == null ? "" : priority) + "," + due;
+    String spec = (type == null ? "" : type) + "," + (priority == null ? "" : priority) + "," + due;
+    return notifyUrl == null ? spec : spec + "," + notifyUrl;
   }
 }

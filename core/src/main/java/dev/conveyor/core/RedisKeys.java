@@ -154,6 +154,20 @@ public final class RedisKeys {
     return prefix + ":cancel-secret";
   }
 
+  /**
+   * ZSET, the webhook outbox: one member per delivery owed to a notify_url, {@code
+   * <attempts>\n<id>\n<url>\n<view JSON>}, scored by when it is due (ms); a worker that takes one
+   * pushes its score a lease ahead (see {@code lua/includes/notify.lua}, {@code webhook-*.lua}).
+   */
+  public String webhooks() {
+    return prefix + ":webhooks";
+  }
+
+  /** LIST, newest first, of the deliveries given up after their last attempt (JSON each). */
+  public String undeliveredWebhooks() {
+    return prefix + ":webhooks:undelivered";
+  }
+
   /** HASH of counters since the store began: accepted, worked, failed, retried, recovered, … */
   public String stats() {
     return prefix + ":stats";

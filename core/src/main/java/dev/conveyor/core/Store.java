@@ -21,6 +21,7 @@ public final class Store {
   private final ClusterDirectory directory;
   private final JanitorLease janitorLease;
   private final SharedSecret cancelSecret;
+  private final WebhookOutbox webhooks;
 
   /**
    * @param redis the client (the Quarkus-managed one in the apps)
@@ -39,6 +40,7 @@ public final class Store {
     this.directory = new ClusterDirectory(redis, keys, timeout);
     this.janitorLease = new JanitorLease(redis, keys, timeout);
     this.cancelSecret = new SharedSecret(redis, keys.cancelSecret(), timeout);
+    this.webhooks = new WebhookOutbox(redis, keys, timeout);
   }
 
   /** The store as a node's config (REDIS_PREFIX, REDIS_TIMEOUT) describes it. */
@@ -93,6 +95,11 @@ public final class Store {
   /** The secret cancel tokens are signed with when CANCEL_SECRET is not set. */
   public SharedSecret cancelSecret() {
     return cancelSecret;
+  }
+
+  /** The deliveries owed to notify_urls. */
+  public WebhookOutbox webhooks() {
+    return webhooks;
   }
 
   /** The janitor's Redis guard. */

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The contract of {@code cancel-4} and of the events every transition publishes, against a real
+ * The contract of {@code cancel-5} and of the events every transition publishes, against a real
  * Redis: a cancelled job is never claimed, a running one's outcome is refused and its worker told,
  * a finished one is left as it is, and a recovery never brings a cancelled job back.
  */

@@ -39,7 +39,7 @@ final class JobFixture {
     return this;
   }
 
-  /** Submits it ({@code submit-7}): pending at the queue's head, unless the same data is there. */
+  /** Submits it ({@code submit-8}): pending at the queue's head, unless the same data is there. */
   JobQueue.Submission submittedTo(JobQueue queue) {
     return queue.submit(id, data, acceptedBy).await().atMost(WAIT);
   }

@@ -15,7 +15,7 @@ import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
- * How a worker hears that a job it runs was cancelled: {@code cancel-4} publishes the job's id on
+ * How a worker hears that a job it runs was cancelled: {@code cancel-5} publishes the job's id on
  * the worker's own cancels channel, and this listener hands it to the claim loops, which interrupt
  * the handler. The API reaches the worker through Redis, where the job's owner is written, so no
  * API joins the JGroups cluster. Pub/sub is not durable: on every (re)subscription the listener

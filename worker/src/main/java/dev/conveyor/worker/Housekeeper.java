@@ -14,7 +14,7 @@ import org.jboss.logging.Logger;
 /**
  * A worker's housekeeping thread (Sidekiq's heartbeat). Duties, in order: beat into the ledger at
  * once; put back what an earlier life of the same name left in its processing list ({@code
- * enlist-6}), which the claim loop waits for; then, every HEARTBEAT_INTERVAL, the ledger beat, and
+ * enlist-7}), which the claim loop waits for; then, every HEARTBEAT_INTERVAL, the ledger beat, and
  * every {@link #PROMOTE_EVERY} the promotion of due jobs (retries, delayed jobs) to their queues.
  */
 final class Housekeeper {

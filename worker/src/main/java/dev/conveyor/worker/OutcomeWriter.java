@@ -17,8 +17,8 @@ import org.jboss.logging.Logger;
 /**
  * The one way a job's outcome reaches Redis, whether it worked or failed: a handler hands its
  * outcome over and is told on this writer's thread what Redis made of it. One writer (a virtual
- * thread) sends whatever is waiting at once (group commit): the results in one {@code complete-3}
- * call, the failed attempts as {@code fail-6} calls sent together; outcomes that arrive meanwhile
+ * thread) sends whatever is waiting at once (group commit): the results in one {@code complete-4}
+ * call, the failed attempts as {@code fail-7} calls sent together; outcomes that arrive meanwhile
  * go in the next round. So an idle worker records an outcome at once, and a busy one many per round
  * trip. Each round is repeated until Redis answers ({@link StorageWatch#untilAnswered}; both
  * scripts are safe to repeat). A job stays in the worker's processing list, and so recoverable,
@@ -183,7 +183,7 @@ final class OutcomeWriter {
             });
   }
 
-  /** The failed attempts, sent together; each {@code fail-6} is safe to repeat. */
+  /** The failed attempts, sent together; each {@code fail-7} is safe to repeat. */
   private Uni<List<Recorded>> fail(List<Waiting> failed) {
     RetryPolicy policy = settings.retryPolicy();
     List<Uni<Recorded>> calls = new ArrayList<>(failed.size());

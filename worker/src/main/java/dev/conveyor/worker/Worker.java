@@ -21,7 +21,7 @@ import org.jboss.logging.Logger;
  * recovery, promotion of due jobs) and a {@link ClaimLoop} per type it serves (claims, handlers,
  * outcomes) and the {@link CancelListener} that interrupts a handler whose job was cancelled; pause
  * and resume claiming on request; on stop, stop claiming, let in-flight jobs finish within the
- * grace, re-queue any that did not ({@code retire-6}) and leave the ledger.
+ * grace, re-queue any that did not ({@code retire-7}) and leave the ledger.
  */
 public final class Worker {
 

@@ -120,7 +120,7 @@ class CancelRunningJobTest {
           });
       String id = workers.submit("unheard");
       assertTrue(started.await(10, TimeUnit.SECONDS));
-      // a cancel whose message the worker missed: what cancel-4 writes, without the message
+      // a cancel whose message the worker missed: what cancel-5 writes, without the message
       String key = workers.queue.keys().job(id);
       redis.call("HSET", key, "status", "cancelled");
       redis.call("HDEL", key, "lease", "worker");

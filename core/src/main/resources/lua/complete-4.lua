@@ -1,10 +1,12 @@
 --[[
-  complete-3.lua: record the results of one or more jobs, each only if this worker still owns it
+  complete-4.lua: record the results of one or more jobs, each only if this worker still owns it
   (fenced completion). One call per batch of finished jobs.
 
   KEYS[1] this worker's processing (conveyor:processing:<node>)
   KEYS[2] stats hash               (conveyor:stats)
   KEYS[3] job hash prefix          (conveyor:job:)
+  KEYS[4] webhook outbox zset      (conveyor:webhooks): a delivery to each notify_url of a
+                                   job recorded now (see includes/notify.lua)
   ARGV[1] node name of the worker
   ARGV[2] result TTL in milliseconds
   ARGV[3] events channel           (conveyor:events): the recorded ids are published as 'worked'
@@ -21,6 +23,7 @@
 ]]
 --@include now_ms
 --@include events
+--@include notify
 -- as text: a number argument would cost a printf in Redis for each job
 local now = tostring(now_ms())
 local out = {}
@@ -30,7 +33,7 @@ local fenced = 0
 for i = 4, #ARGV, 3 do
   local id, lease = ARGV[i], ARGV[i + 1]
   local key = KEYS[3] .. id
-  local owner = redis.call('HMGET', key, 'lease', 'status', 'worker')
+  local owner = redis.call('HMGET', key, 'lease', 'status', 'worker', 'notify')
   if owner[1] == lease and owner[2] == 'worked' then
     -- a repeat of a call whose answer was lost: this result is already recorded
     out[#out + 1] = 1
@@ -51,6 +54,7 @@ for i = 4, #ARGV, 3 do
     redis.call('HDEL', key, 'data', 'worker')
     redis.call('PEXPIRE', key, ARGV[2])
     redis.call('LREM', KEYS[1], '-1', id)
+    notify(key, id, owner[4], KEYS[4], now)
     worked = worked + 1
     done[worked] = id
     out[#out + 1] = 1

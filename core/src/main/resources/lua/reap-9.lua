@@ -1,5 +1,5 @@
 --[[
-  reap-8.lua: the cluster janitor recovers the jobs of a worker it believes dead (it left the view,
+  reap-9.lua: the cluster janitor recovers the jobs of a worker it believes dead (it left the view,
   or it has no ledger entry): only if the worker's ledger entry has missed a beat (silent for its
   own heartbeat interval plus ARGV[5] ms) or is gone, so a worker that is only cut off from the
   cluster, but still beats, keeps its jobs. Removes the entry, recovers the jobs and unregisters
@@ -13,6 +13,7 @@
   KEYS[6] the worker's ledger entry    (conveyor:node:<node>)
   KEYS[7] ledger zset                  (conveyor:ledger)
   KEYS[8] workers set                  (conveyor:workers)
+  KEYS[9] webhook outbox zset          (conveyor:webhooks; see includes/notify.lua)
   ARGV[1] node name that owned the list
   ARGV[2] most recoveries of one job before it is failed as a poison pill
   ARGV[3] TTL of a failed job, ms
@@ -25,6 +26,7 @@
 --@include now_ms
 --@include queues
 --@include events
+--@include notify
 --@include requeue_list
 local now = now_ms()
 local entry = redis.call('HMGET', KEYS[6], 'last_beat', 'heartbeat_ms')
@@ -37,6 +39,6 @@ end
 redis.call('DEL', KEYS[6])
 redis.call('ZREM', KEYS[7], ARGV[1])
 local requeued, failed = requeue_list(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[1],
-  ARGV[2], ARGV[3], ARGV[4], now, ARGV[6])
+  ARGV[2], ARGV[3], ARGV[4], now, ARGV[6], KEYS[9])
 redis.call('SREM', KEYS[8], ARGV[1])
 return {requeued, failed}

@@ -1,5 +1,5 @@
 --[[
-  submit-7.lua: accept one or more jobs, each unless the same type and data is already queued,
+  submit-8.lua: accept one or more jobs, each unless the same type and data is already queued,
   running or worked. The api sends every POST that arrived while its previous call was in flight
   in one call (group commit), so the per-call costs (the script call, the queue and recent
   pushes, the stats update) are paid once per batch, not once per job.
@@ -16,13 +16,17 @@
   KEYS[6] delayed zset      (conveyor:delayed), score = when the job is due (ms)
   KEYS[7] types zset        (conveyor:types), type -> when a job of it was last accepted (ms);
                            the default type is not listed; the 1,000 most recent are kept
+  KEYS[8] webhook outbox    (conveyor:webhooks): a notify_url given with a job that is worked
+                           already gets its delivery now (see includes/notify.lua)
   ARGV[1] accepted_by (node name of the api)
   ARGV[2] most recent ids kept
   ARGV[3], ARGV[4], ARGV[5]   the first job's id (callback), data and spec; then the next job's,
                            and so on. The spec is '' for the default type at normal priority,
                            due now (the seed's job), else '<type>,<priority>,<due>': type and
                            priority as given ('' when not given), due '' (now), '+<ms>' (after a
-                           delay, by Redis' clock) or '<epoch ms>' (run_at)
+                           delay, by Redis' clock) or '<epoch ms>' (run_at), then optionally
+                           ',<notify_url>': kept in the job's 'notify' field (one URL per line),
+                           added to a pending or working job's, delivered at once for a worked one
 
   Returns one status per job, in order: 'queued' when accepted now (queued, or delayed until it
   is due); otherwise the status the same job already has ('pending', 'working' or 'worked'): it
@@ -31,6 +35,7 @@
 ]]
 --@include now_ms
 --@include queues
+--@include notify
 local nowMs = now_ms()
 -- as text: a number argument would cost a printf in Redis for each job
 local now = tostring(nowMs)
@@ -48,6 +53,20 @@ for i = 3, #ARGV - 2, 3 do
   if status == 'pending' or status == 'working' or status == 'worked' then
     deduplicated = deduplicated + 1
     answers[#answers + 1] = status
+    local url = string.match(ARGV[i + 2], '^[^,]*,[^,]*,[^,]*,(.+)$')
+    if url then
+      -- another submitter of the same job: called back too
+      if status == 'worked' then
+        notify(key, id, url, KEYS[8], now)
+      else
+        local urls = redis.call('HGET', key, 'notify')
+        if not urls then
+          redis.call('HSET', key, 'notify', url)
+        elseif string.find('\n' .. urls .. '\n', '\n' .. url .. '\n', 1, true) == nil then
+          redis.call('HSET', key, 'notify', urls .. '\n' .. url)
+        end
+      end
+    end
   else
     if status then
       -- a failed job asked for again leaves the dead letters and starts afresh
@@ -60,7 +79,10 @@ for i = 3, #ARGV - 2, 3 do
     if spec == '' then
       plain[#plain + 1] = id
     else
-      local jtype, priority, due = string.match(spec, '^([^,]*),([^,]*),(.*)$')
+      local jtype, priority, due, url = string.match(spec, '^([^,]*),([^,]*),([^,]*),?(.*)$')
+      if url ~= '' then
+        redis.call('HSET', key, 'notify', url)
+      end
       if jtype ~= '' then
         redis.call('HSET', key, 'type', jtype)
         if jtype ~= 'default' then

@@ -1,5 +1,5 @@
 --[[
-  fail-6.lua: record a failed attempt; retry it after a backoff, or move it to the dead letters.
+  fail-7.lua: record a failed attempt; retry it after a backoff, or move it to the dead letters.
 
   KEYS[1] job hash                 (conveyor:job:<id>)
   KEYS[2] this worker's processing (conveyor:processing:<node>)
@@ -7,6 +7,8 @@
   KEYS[4] base queue list          (conveyor:queue; the job's own queue is named from it)
   KEYS[5] delayed zset             (conveyor:delayed), score = due time in ms
   KEYS[6] dead-letter list         (conveyor:dead)
+  KEYS[7] webhook outbox zset      (conveyor:webhooks): a delivery to each notify_url of a job
+                                   failed now (see includes/notify.lua)
   ARGV[1] job id
   ARGV[2] lease given by claim-4
   ARGV[3] error text
@@ -18,7 +20,7 @@
   ARGV[9] events channel           (conveyor:events): the job is published as 'pending' (to be
           retried) or 'failed'
 
-  Returns 1 when the job will be retried, 2 when it is now failed, 0 when fenced (see complete-3),
+  Returns 1 when the job will be retried, 2 when it is now failed, 0 when fenced (see complete-4),
   3 when it was cancelled meanwhile (the attempt is dropped, not counted as fenced).
   Safe to repeat when an answer was lost (a timeout after Redis ran it): the failed attempt's lease
   is kept as 'failed_lease', and a repeat with it answers the recorded outcome again, changing and
@@ -27,7 +29,8 @@
 --@include now_ms
 --@include queues
 --@include events
-local job = redis.call('HMGET', KEYS[1], 'lease', 'status', 'worker', 'failed_lease')
+--@include notify
+local job = redis.call('HMGET', KEYS[1], 'lease', 'status', 'worker', 'failed_lease', 'notify')
 if job[4] == ARGV[2] then
   return job[2] == 'failed' and 2 or 1
 end
@@ -64,5 +67,6 @@ redis.call('PEXPIRE', KEYS[1], ARGV[6])
 redis.call('LPUSH', KEYS[6], ARGV[1])
 redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[7]) - 1)
 redis.call('HINCRBY', KEYS[3], 'failed', 1)
+notify(KEYS[1], ARGV[1], job[5], KEYS[7], now)
 publish(ARGV[9], 'failed', {ARGV[1]})
 return 2
