@@ -83,7 +83,7 @@ def one_run(stack, r, sha, run):
 def main():
     with bench.Stack(NAME) as stack:
         r = stack.redis()
-        sha = r.call("SCRIPT", "LOAD", bench.lua("submit-7.lua"))
+        sha = r.call("SCRIPT", "LOAD", bench.lua("submit-8.lua"))
         bench.log(NAME, f"{RUNS} runs: {JOBS:,} jobs after {WARMUP:,} warm-up jobs, concurrency {CONCURRENCY}")
         rows = []
         for run in range(1, RUNS + 1):

@@ -82,17 +82,17 @@ def bullmq_run(stack, work):
 
 
 def cycle_script():
-    """claim-4 and complete-3 as two functions of one script: a claim of BATCH jobs and the
+    """claim-4 and complete-4 as two functions of one script: a claim of BATCH jobs and the
     completion of each, which is what a worker asks of Redis, with no client in between."""
     return ("local function claim(KEYS, ARGV)\n" + bench.lua("claim-4.lua") + "\nend\n"
-            "local function complete(KEYS, ARGV)\n" + bench.lua("complete-3.lua") + "\nend\n"
-            "local jobs = claim({KEYS[1], KEYS[2], KEYS[3], KEYS[4]}, {ARGV[1], 'bound', ARGV[2], 'default', '0', '60000'})\n"
+            "local function complete(KEYS, ARGV)\n" + bench.lua("complete-4.lua") + "\nend\n"
+            "local jobs = claim({KEYS[1], KEYS[2], KEYS[3], KEYS[4]}, {ARGV[1], 'bound', ARGV[2], 'default', '0', '60000', ARGV[4]})\n"
             "if #jobs == 0 then return 0 end\n"
-            "local args = {ARGV[1], ARGV[3]}\n"
+            "local args = {ARGV[1], ARGV[3], ARGV[4]}\n"
             "for i = 1, #jobs, 4 do\n"
             "  args[#args + 1] = jobs[i]; args[#args + 1] = jobs[i + 3]; args[#args + 1] = '{}'\n"
             "end\n"
-            "complete({KEYS[2], KEYS[3], KEYS[4]}, args)\n"
+            "complete({KEYS[2], KEYS[3], KEYS[4], KEYS[5]}, args)\n"
             "return #jobs / 4\n")
 
 
@@ -103,8 +103,8 @@ def lua_bound_run(r, sha, cycle_sha, run):
     calls = JOBS // BATCH
     out = subprocess.run(
         ["redis-benchmark", "-p", str(r.sock.getpeername()[1]), "-n", str(calls), "-c", "4", "--csv",
-         "EVALSHA", cycle_sha, "4", f"{prefix}:queue", f"{prefix}:processing:bound", f"{prefix}:stats",
-         f"{prefix}:job:", "bound", str(BATCH), "600000"],
+         "EVALSHA", cycle_sha, "5", f"{prefix}:queue", f"{prefix}:processing:bound", f"{prefix}:stats",
+         f"{prefix}:job:", f"{prefix}:webhooks", "bound", str(BATCH), "600000", f"{prefix}:events"],
         capture_output=True, text=True, timeout=300, check=True).stdout
     rps = float(re.findall(r'"([0-9.]+)"', out.strip().splitlines()[-1])[0])
     done = worked(r, prefix)
@@ -120,7 +120,7 @@ def main():
             raise SystemExit(f"{tool} not found")
     with bench.Stack(NAME) as stack:
         r = stack.redis()
-        sha = r.call("SCRIPT", "LOAD", bench.lua("submit-7.lua"))
+        sha = r.call("SCRIPT", "LOAD", bench.lua("submit-8.lua"))
         cycle_sha = r.call("SCRIPT", "LOAD", cycle_script())
         bench.log(NAME, f"{JOBS:,} jobs per run (after {WARMUP:,} warm-up jobs), {RUNS} runs each")
         npm = subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", f"bullmq@{BULLMQ}"],
@@ -157,7 +157,7 @@ def main():
         values = []
         for run in range(1, RUNS + 1):
             values.append(lua_bound_run(r, sha, cycle_sha, run))
-            bench.log(NAME, f"script bound (claim-4 + complete-3, {BATCH} per call), run {run}: "
+            bench.log(NAME, f"script bound (claim-4 + complete-4, {BATCH} per call), run {run}: "
                             f"{values[-1]:,.0f} jobs/s")
         results["script_bound"] = {"jobs_per_s": bench.stats(values)}
 
@@ -172,7 +172,7 @@ def main():
     print(f"| Conveyor, 1 worker × concurrency 50, a third of the jobs at each priority "
           f"| {bench.fmt(results['conveyor_priority_mix']['jobs_per_s'])} |")
     print(f"| BullMQ {BULLMQ}, concurrency 50 | {bench.fmt(results['bullmq']['jobs_per_s'])} |")
-    print(f"| claim-4 + complete-3 alone (redis-benchmark, {BATCH} jobs per call) "
+    print(f"| claim-4 + complete-4 alone (redis-benchmark, {BATCH} jobs per call) "
           f"| {bench.fmt(results['script_bound']['jobs_per_s'])} |")
     print(f"\nConveyor 1 × 50 / BullMQ: {results['ratio_to_bullmq']:.2f}×")
 

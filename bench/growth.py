@@ -2,7 +2,7 @@
 """Growth (issue 7, item 6): Redis memory per queued job and drain time for 10 k, 100 k and 1 M
 queued jobs, to show both grow linearly. One worker (concurrency 50, WORK_DURATION=0, results
 kept 2 s so each size's results are gone before the next) runs throughout and is warmed first.
-For each size: the jobs are queued under a staging key through submit-7 (the API's own writes);
+For each size: the jobs are queued under a staging key through submit-8 (the API's own writes);
 used_memory before and after gives the bytes per pending job; one RENAME hands them to the worker
 and the drain is timed until the stats count them all worked.
 
@@ -40,7 +40,7 @@ def worked(r):
 def main():
     with bench.Stack(NAME) as stack:
         r = stack.redis()
-        sha = r.call("SCRIPT", "LOAD", bench.lua("submit-7.lua"))
+        sha = r.call("SCRIPT", "LOAD", bench.lua("submit-8.lua"))
         stack.service("worker", "w1", WORKER_CONCURRENCY=50, WORK_DURATION=0, RESULT_TTL="2s")
         bench.wait_until(lambda: r.call("ZCARD", "conveyor:ledger") >= 1, 60, "the worker")
         queue(r, sha, "conveyor:queue", "warm", WARMUP)

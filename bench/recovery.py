@@ -76,7 +76,7 @@ def one_round(stack, r, sha, n):
 def main():
     with bench.Stack(NAME) as stack:
         r = stack.redis()
-        sha = r.call("SCRIPT", "LOAD", bench.lua("submit-7.lua"))
+        sha = r.call("SCRIPT", "LOAD", bench.lua("submit-8.lua"))
         samples, per_round = [], []
         for n in range(1, ROUNDS + 1):
             took = one_round(stack, r, sha, n)

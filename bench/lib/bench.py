@@ -142,15 +142,15 @@ class Resp:
 
 
 def submit_commands(sha, prefix, queue_key, jobs, per_call=100):
-    """EVALSHA commands of submit-7 (the api's own writes) queuing jobs, a list of (id, data) or
-    (id, data, spec) (spec as submit-7 reads it: '' for the seed's job, else 'type,priority,due'),
+    """EVALSHA commands of submit-8 (the api's own writes) queuing jobs, a list of (id, data) or
+    (id, data, spec) (spec as submit-8 reads it: '' for the seed's job, else 'type,priority,due'),
     onto queue_key (the base queue: the other types' and priorities' queues are named from it),
     per_call jobs to a call as the api's batches; accepted_by is 'bench'."""
     commands = []
     for start in range(0, len(jobs), per_call):
-        command = ["EVALSHA", sha, 7, queue_key, f"{prefix}:stats", f"{prefix}:dead",
+        command = ["EVALSHA", sha, 8, queue_key, f"{prefix}:stats", f"{prefix}:dead",
                    f"{prefix}:recent", f"{prefix}:job:", f"{prefix}:delayed", f"{prefix}:types",
-                   "bench", 200]
+                   f"{prefix}:webhooks", "bench", 200]
         for job in jobs[start:start + per_call]:
             command += [job[0], job[1], job[2] if len(job) > 2 else ""]
         commands.append(command)

@@ -31,6 +31,12 @@ public interface ApiConfig extends StoreConfig {
   @WithDefault("10s")
   Duration resultTtl();
 
+  /**
+   * NOTIFY_ALLOWED_HOSTS: the hosts a notify_url may name, comma-separated; empty (the default):
+   * webhooks are off and a notify_url is refused with 400.
+   */
+  Optional<String> notifyAllowedHosts();
+
   /** MAX_WAIT: the longest a GET ?wait= holds its answer (a longer wait is cut to it). */
   @WithDefault("60s")
   Duration maxWait();

@@ -9,20 +9,23 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.conveyor.core.JobSpec;
+import dev.conveyor.core.NotifyUrl;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * Reads a work request body, {@code {"data":"<string>"}} with the optional {@code type}, {@code
- * priority} and one of {@code delay} or {@code run_at}, and refuses anything else with a message
- * that names the rule and the fix. It runs before any Redis call, so bad input never touches stored
- * data. Other fields are ignored, as in the seed; a field given as {@code null} counts as absent.
+ * priority}, one of {@code delay} or {@code run_at}, and {@code notify_url}, and refuses anything
+ * else with a message that names the rule and the fix. It runs before any Redis call, so bad input
+ * never touches stored data. Other fields are ignored, as in the seed; a field given as {@code
+ * null} counts as absent.
  */
 final class WorkRequestParser {
 
@@ -51,13 +54,16 @@ final class WorkRequestParser {
   /** A valid request: its data, what else it asks for, and its delay and run_at as given. */
   record WorkRequest(String data, JobSpec spec, String delay, String runAt) {}
 
-  /** The {@code data} string of a valid request. */
+  /** The {@code data} string of a valid request (one with no notify_url). */
   static String data(byte[] body) {
-    return parse(body, Instant.now()).data();
+    return parse(body, Instant.now(), Set.of()).data();
   }
 
-  /** A valid request, {@code now} being the time a {@code run_at} must be after. */
-  static WorkRequest parse(byte[] body, Instant now) {
+  /**
+   * A valid request, {@code now} being the time a {@code run_at} must be after and {@code
+   * notifyHosts} the hosts a notify_url may name (NOTIFY_ALLOWED_HOSTS; empty: none).
+   */
+  static WorkRequest parse(byte[] body, Instant now, Set<String> notifyHosts) {
     if (body == null || body.length == 0 || isBlank(body)) {
       throw new InvalidWorkException(400, "request body is empty: " + EXPECTED);
     }
@@ -116,8 +122,16 @@ final class WorkRequestParser {
     }
     Long delayMillis = delay == null ? null : delayMillis(delay);
     Long runAtMillis = runAt == null ? null : runAtMillis(runAt, now);
+    String notifyUrl = text(root, "notify_url");
+    if (notifyUrl != null) {
+      NotifyUrl.refusal(notifyUrl, notifyHosts)
+          .ifPresent(
+              why -> {
+                throw new InvalidWorkException(400, why);
+              });
+    }
     return new WorkRequest(
-        text, new JobSpec(type, priority, delayMillis, runAtMillis), delay, runAt);
+        text, new JobSpec(type, priority, delayMillis, runAtMillis, notifyUrl), delay, runAt);
   }
 
   /** A field's text, null when absent or null; 400 when it is no string. */
@@ -139,7 +153,8 @@ final class WorkRequestParser {
           "type", "a handler's type such as \"checksum\"",
           "priority", "\"high\", \"normal\" or \"low\"",
           "delay", "a duration such as \"30s\", \"5m\" or \"2h\"",
-          "run_at", "an ISO-8601 instant such as \"2026-12-24T18:00:00Z\"");
+          "run_at", "an ISO-8601 instant such as \"2026-12-24T18:00:00Z\"",
+          "notify_url", "an http(s) URL such as \"https://example.com/hook\"");
 
   private static long delayMillis(String delay) {
     Matcher m = DELAY.matcher(delay);

@@ -9,6 +9,7 @@ import dev.conveyor.core.JobSpec;
 import dev.conveyor.core.JobStatus;
 import dev.conveyor.core.JobView;
 import dev.conveyor.core.Ledger;
+import dev.conveyor.core.NotifyUrl;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
@@ -41,6 +42,7 @@ public class WorkService {
   private final Counter deduplicated;
   private final CancelTokens tokens;
   private final Duration cancelledTtl;
+  private final Set<String> notifyHosts;
 
   public WorkService(
       JobQueue queue,
@@ -54,6 +56,7 @@ public class WorkService {
     this.queue = queue;
     this.tokens = tokens;
     this.cancelledTtl = config.resultTtl();
+    this.notifyHosts = NotifyUrl.allowedHosts(config.notifyAllowedHosts().orElse(""));
     this.ledger = ledger;
     this.submitter = submitter;
     this.nodeName = nodeName;
@@ -70,9 +73,9 @@ public class WorkService {
 
   /**
    * What POST answers: the seed's four fields, in the seed's order, then what the request gave of
-   * {@code type}, {@code priority}, {@code delay} and {@code run_at} (absent ones are left out, so
-   * the seed's request gets the seed's answer and its fields in their order), then {@code
-   * cancel_token}, the capability to cancel the job ({@link CancelTokens}).
+   * {@code type}, {@code priority}, {@code delay}, {@code run_at} and {@code notify_url} (absent
+   * ones are left out, so the seed's request gets the seed's answer and its fields in their order),
+   * then {@code cancel_token}, the capability to cancel the job ({@link CancelTokens}).
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Accepted(
@@ -84,10 +87,12 @@ public class WorkService {
       String priority,
       String delay,
       String run_at,
+      String notify_url,
       String cancel_token) {}
 
   public Uni<Accepted> accept(byte[] body) {
-    WorkRequestParser.WorkRequest request = WorkRequestParser.parse(body, Instant.now());
+    WorkRequestParser.WorkRequest request =
+        WorkRequestParser.parse(body, Instant.now(), notifyHosts);
     String data = request.data();
     JobSpec spec = request.spec();
     String id = CallbackId.of(spec.type(), data);
@@ -111,6 +116,7 @@ public class WorkService {
                     spec.priority(),
                     request.delay(),
                     request.runAt(),
+                    spec.notifyUrl(),
                     tokens.sign(id)));
   }
 

@@ -196,4 +196,50 @@ class TypedWorkTest {
         .extract()
         .path("callback");
   }
+
+  @Test
+  void aNotifyUrlOfAnAllowedHostIsKeptAndEchoedAndEachSubmittersIsKept() {
+    String url = "http://127.0.0.1:9/hook";
+    String id =
+        given()
+            .body("{\"data\":\"hooked\",\"notify_url\":\"" + url + "\"}")
+            .post("/api/v1/work")
+            .then()
+            .statusCode(200)
+            .body("notify_url", equalTo(url))
+            .extract()
+            .path("callback");
+    assertEquals(CallbackId.of("hooked"), id, "the URL is no part of the job's identity");
+    given()
+        .body("{\"data\":\"hooked\",\"notify_url\":\"https://hooks.test/other\"}")
+        .post("/api/v1/work")
+        .then()
+        .statusCode(200);
+    assertEquals(url + "\nhttps://hooks.test/other", call(Command.HGET, keys().job(id), "notify"));
+    given()
+        .get("/api/v1/work/" + id)
+        .then()
+        .body("notify", nullValue())
+        .body("notify_url", nullValue()); // who is called back is not shown to whoever reads
+  }
+
+  @Test
+  void aNotifyUrlOfAnotherHostOrSchemeIsRefusedAndWritesNothing() {
+    for (String body :
+        List.of(
+            "{\"data\":\"x\",\"notify_url\":\"http://169.254.169.254/latest\"}",
+            "{\"data\":\"x\",\"notify_url\":\"file:///etc/passwd\"}",
+            "{\"data\":\"x\",\"notify_url\":\"http://user:pw@127.0.0.1/\"}",
+            "{\"data\":\"x\",\"notify_url\":42}")) {
+      given()
+          .body(body)
+          .post("/api/v1/work")
+          .then()
+          .statusCode(400)
+          .contentType(ContentType.JSON)
+          .body("error", containsString("notify_url"));
+    }
+    assertEquals(
+        List.of(), RedisCalls.jobStateKeys(redis, keys()), "a refused request wrote nothing");
+  }
 }

@@ -65,6 +65,20 @@ public interface WorkerConfig extends ClusterConfig {
   @WithDefault("1s")
   Duration claimWait();
 
+  /** NOTIFY_SECRET: the key webhooks are signed with (X-Conveyor-Signature); unset: none sent. */
+  Optional<String> notifySecret();
+
+  /** NOTIFY_ALLOWED_HOSTS: the hosts a webhook may be sent to (as the api's), comma-separated. */
+  Optional<String> notifyAllowedHosts();
+
+  /** NOTIFY_TIMEOUT: how long a webhook's connection and answer may take. */
+  @WithDefault("5s")
+  Duration notifyTimeout();
+
+  /** NOTIFY_MAX_ATTEMPTS: webhook attempts (backoff 1 s, doubling, ≤ 10 min) before giving up. */
+  @WithDefault("10")
+  int notifyMaxAttempts();
+
   /** SHUTDOWN_GRACE: on SIGTERM, how long in-flight jobs may take before they are re-queued. */
   @WithDefault("30s")
   Duration shutdownGrace();

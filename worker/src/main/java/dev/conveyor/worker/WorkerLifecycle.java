@@ -2,6 +2,7 @@ package dev.conveyor.worker;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.core.NodeNames;
+import dev.conveyor.core.NotifyUrl;
 import dev.conveyor.core.RetryPolicy;
 import dev.conveyor.core.StopSignals;
 import dev.conveyor.core.Store;
@@ -19,6 +20,7 @@ import jakarta.inject.Singleton;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -41,6 +43,7 @@ public class WorkerLifecycle {
   private final WorkerConfig config;
   private final ClusterMember cluster;
   private final Janitor janitor;
+  private final WebhookSender webhooks;
 
   public WorkerLifecycle(
       WorkerConfig config,
@@ -100,6 +103,26 @@ public class WorkerLifecycle {
             cluster,
             policy,
             config.heartbeatInterval());
+    this.webhooks = webhookSender(config, store, json);
+  }
+
+  /** The webhook sender, when NOTIFY_SECRET and NOTIFY_ALLOWED_HOSTS are set; else none. */
+  private static WebhookSender webhookSender(WorkerConfig config, Store store, ObjectMapper json) {
+    Set<String> hosts = NotifyUrl.allowedHosts(config.notifyAllowedHosts().orElse(""));
+    if (config.notifySecret().isEmpty() || hosts.isEmpty()) {
+      if (!hosts.isEmpty()) {
+        LOG.warn(
+            "NOTIFY_ALLOWED_HOSTS is set but NOTIFY_SECRET is not: this worker sends no webhooks");
+      }
+      return null;
+    }
+    return new WebhookSender(
+        store.webhooks(),
+        json,
+        config.notifySecret().get(),
+        hosts,
+        config.notifyTimeout(),
+        config.notifyMaxAttempts());
   }
 
   /** The types this worker serves, from its handler beans (see {@link JobTypes}). */
@@ -125,6 +148,9 @@ public class WorkerLifecycle {
     // second): a worker not yet in the view is safe, because the janitor recovers only a worker
     // whose ledger entry missed a beat, and this one beats from its start.
     worker.start();
+    if (webhooks != null) {
+      webhooks.start();
+    }
     joining = Thread.ofPlatform().name("cluster-join").start(this::joinCluster);
   }
 
@@ -149,6 +175,9 @@ public class WorkerLifecycle {
       }
     }
     janitor.stop();
+    if (webhooks != null) {
+      webhooks.stop();
+    }
     worker.stop(config.shutdownGrace());
     cluster.close();
     claimClient.close();
