@@ -9,6 +9,7 @@ import jakarta.inject.Named;
 import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -24,10 +25,16 @@ public class ApiHeartbeat {
   private final String node;
   private final Duration interval;
   private final Map<String, String> entry;
+  private final JobWatch watch;
   private long timer = -1;
 
   public ApiHeartbeat(
-      Ledger ledger, Vertx vertx, @Named("nodeName") String node, ApiConfig config) {
+      Ledger ledger,
+      Vertx vertx,
+      @Named("nodeName") String node,
+      ApiConfig config,
+      JobWatch watch) {
+    this.watch = watch;
     this.ledger = ledger;
     this.vertx = vertx;
     this.node = node;
@@ -50,6 +57,10 @@ public class ApiHeartbeat {
   }
 
   private void beat() {
-    ledger.heartbeat(node, interval, entry).subscribe().with(ok -> {}, failure -> {});
+    // the waits and streams held now: sysmon adds them up over the apis
+    Map<String, String> fields = new HashMap<>(entry);
+    fields.put("waiters", Integer.toString(watch.waits()));
+    fields.put("streams", Integer.toString(watch.streams()));
+    ledger.heartbeat(node, interval, fields).subscribe().with(ok -> {}, failure -> {});
   }
 }

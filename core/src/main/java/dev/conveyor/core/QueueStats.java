@@ -39,7 +39,10 @@ public final class QueueStats {
    * @param delayed ids waiting to be due: a retry's backoff, a delay or a run_at
    * @param dead ids in the dead-letter list
    * @param processing per worker (the registered ones), the ids it holds
-   * @param counters accepted, worked, failed, retried, recovered, fenced, … (absent: 0)
+   * @param counters accepted, worked, failed, retried, recovered, fenced, cancelled,
+   *     webhooks_delivered, … (absent: 0)
+   * @param webhooksOwed webhook deliveries still owed (due, backing off, or being sent)
+   * @param webhooksUndelivered given-up deliveries listed for operators (the newest kept)
    */
   public record Snapshot(
       long pending,
@@ -47,10 +50,12 @@ public final class QueueStats {
       long delayed,
       long dead,
       Map<String, Long> processing,
-      Map<String, Long> counters) {
+      Map<String, Long> counters,
+      long webhooksOwed,
+      long webhooksUndelivered) {
 
     /** Nothing yet: what a console shows before its first look. */
-    public static final Snapshot EMPTY = new Snapshot(0, Map.of(), 0, 0, Map.of(), Map.of());
+    public static final Snapshot EMPTY = new Snapshot(0, Map.of(), 0, 0, Map.of(), Map.of(), 0, 0);
 
     public long counter(String name) {
       return counters.getOrDefault(name, 0L);
@@ -84,6 +89,8 @@ public final class QueueStats {
               reads.add(Request.cmd(Command.ZCARD).arg(keys.delayed()));
               reads.add(Request.cmd(Command.LLEN).arg(keys.deadLetters()));
               reads.add(Request.cmd(Command.HGETALL).arg(keys.stats()));
+              reads.add(Request.cmd(Command.ZCARD).arg(keys.webhooks()));
+              reads.add(Request.cmd(Command.LLEN).arg(keys.undeliveredWebhooks()));
               workerNames.forEach(
                   w -> reads.add(Request.cmd(Command.LLEN).arg(keys.processing(w))));
               for (String type : types) {
@@ -112,7 +119,7 @@ public final class QueueStats {
       counters.put(key, stats.get(key).toLong());
     }
     Map<String, Long> processing = new TreeMap<>();
-    int at = 3;
+    int at = 5;
     for (String worker : workers) {
       processing.put(worker, replies.get(at++).toLong());
     }
@@ -128,6 +135,13 @@ public final class QueueStats {
       byType.put(type, byPriority);
     }
     return new Snapshot(
-        pending, byType, replies.get(0).toLong(), replies.get(1).toLong(), processing, counters);
+        pending,
+        byType,
+        replies.get(0).toLong(),
+        replies.get(1).toLong(),
+        processing,
+        counters,
+        replies.get(3).toLong(),
+        replies.get(4).toLong());
   }
 }

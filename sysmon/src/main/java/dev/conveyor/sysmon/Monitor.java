@@ -4,6 +4,7 @@ import dev.conveyor.core.JobSpec;
 import dev.conveyor.core.Ledger;
 import dev.conveyor.core.NodeNames;
 import dev.conveyor.core.Overview;
+import dev.conveyor.core.QueueStats;
 import dev.conveyor.core.StorageUnavailableException;
 import dev.conveyor.core.Store;
 import dev.conveyor.core.cluster.ClusterMember;
@@ -261,7 +262,8 @@ public class Monitor {
             look.queue().dead(),
             inProgress,
             look.queue().counters(),
-            typeQueues(look)),
+            typeQueues(look),
+            results(look)),
         throughput,
         new Report.Cluster(
             joined,
@@ -274,6 +276,34 @@ public class Monitor {
         look.dead().stream().map(j -> job(j, now)).toList(),
         List.copyOf(history),
         config.token().filter(t -> !t.isBlank()).isPresent());
+  }
+
+  /** The apis' held waits and streams (from their ledger entries) and the store's counts. */
+  private static Report.Results results(Overview.Snapshot look) {
+    long waiters = 0;
+    long streams = 0;
+    for (Ledger.Entry e : look.nodes()) {
+      if ("api".equals(e.field("role"))) {
+        waiters += count(e.field("waiters"));
+        streams += count(e.field("streams"));
+      }
+    }
+    QueueStats.Snapshot q = look.queue();
+    return new Report.Results(
+        waiters,
+        streams,
+        q.counter("cancelled"),
+        q.webhooksOwed(),
+        q.counter("webhooks_delivered"),
+        q.webhooksUndelivered());
+  }
+
+  private static long count(String field) {
+    try {
+      return field == null ? 0 : Long.parseLong(field);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
   }
 
   private double rate(long now, long window) {

@@ -31,7 +31,20 @@ public record Report(
       long dead,
       long inProgress,
       Map<String, Long> counters,
-      List<TypeQueue> types) {}
+      List<TypeQueue> types,
+      Results results) {}
+
+  /**
+   * Results without polling: GET ?wait= requests and event streams the apis hold now, jobs
+   * cancelled, and webhook deliveries owed, delivered and given up (listed as undelivered).
+   */
+  public record Results(
+      long waiters,
+      long streams,
+      long cancelled,
+      long webhooksOwed,
+      long webhooksDelivered,
+      long webhooksUndelivered) {}
 
   /**
    * One type's waiting jobs by priority, and who serves it: {@code waiting} says {@code "waiting

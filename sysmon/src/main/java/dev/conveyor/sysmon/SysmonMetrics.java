@@ -46,7 +46,17 @@ final class SysmonMetrics {
         "failed jobs in the dead letters",
         r -> r.queue().dead());
     for (String counter :
-        List.of("accepted", "worked", "failed", "retried", "recovered", "fenced")) {
+        List.of(
+            "accepted",
+            "worked",
+            "failed",
+            "retried",
+            "recovered",
+            "fenced",
+            "cancelled",
+            "webhooks_delivered",
+            "webhooks_retried",
+            "webhooks_undelivered")) {
       gauge(
           registry,
           latest,
@@ -54,6 +64,24 @@ final class SysmonMetrics {
           "the store's '" + counter + "' counter since it began",
           r -> r.queue().counters().getOrDefault(counter, 0L));
     }
+    gauge(
+        registry,
+        latest,
+        "conveyor.webhooks.owed",
+        "webhook deliveries still owed: due, backing off, or being sent",
+        r -> r.queue().results().webhooksOwed());
+    gauge(
+        registry,
+        latest,
+        "conveyor.results.waiters",
+        "GET ?wait= requests the apis hold now (from their ledger entries)",
+        r -> r.queue().results().waiters());
+    gauge(
+        registry,
+        latest,
+        "conveyor.results.streams",
+        "event streams the apis hold open now (from their ledger entries)",
+        r -> r.queue().results().streams());
     gauge(
         registry,
         latest,

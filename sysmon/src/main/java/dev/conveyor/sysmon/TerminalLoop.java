@@ -70,6 +70,17 @@ public class TerminalLoop {
             q.counters().getOrDefault("recovered", 0L),
             r.throughput().last10s(),
             r.throughput().last1m()));
+    Report.Results res = q.results();
+    s.append(
+        String.format(
+            "results: %d waiting (GET ?wait=), %d streams, %d cancelled | webhooks: %d owed,"
+                + " %d delivered, %d undelivered%n",
+            res.waiters(),
+            res.streams(),
+            res.cancelled(),
+            res.webhooksOwed(),
+            res.webhooksDelivered(),
+            res.webhooksUndelivered()));
     for (Report.TypeQueue t : q.types()) {
       s.append(
           String.format(
