@@ -76,20 +76,7 @@ class ResultsIT {
                 "api",
                 RedisServers.freePort(),
                 Map.of("REDIS_URL", redis.url(), "NOTIFY_ALLOWED_HOSTS", "127.0.0.1"));
-        Haproxy lb = Haproxy.start(RedisServers.freePort(), List.of(api.port()));
-        Service worker =
-            Service.start(
-                "worker",
-                RedisServers.freePort(),
-                Map.of(
-                    "REDIS_URL",
-                    redis.url(),
-                    "WORK_DURATION",
-                    "1s",
-                    "NOTIFY_SECRET",
-                    NOTIFY_SECRET,
-                    "NOTIFY_ALLOWED_HOSTS",
-                    "127.0.0.1"))) {
+        Haproxy lb = Haproxy.start(RedisServers.freePort(), List.of(api.port()))) {
       int port = lb.port();
       // a job no worker serves, waited on for 35 s: longer than HAProxy's 30 s timeouts
       String idle =
@@ -126,39 +113,63 @@ class ResultsIT {
       CompletableFuture<Void> streamed =
           CompletableFuture.runAsync(
               () -> stream.body().filter(l -> l.startsWith("event: ")).forEach(events::add));
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> events.equals(List.of("event: pending")));
+      // the worker comes once the stream is open: it sees the job pending, then the rest
+      Service worker =
+          Service.start(
+              "worker",
+              RedisServers.freePort(),
+              Map.of(
+                  "REDIS_URL",
+                  redis.url(),
+                  "WORK_DURATION",
+                  "1s",
+                  "NOTIFY_SECRET",
+                  NOTIFY_SECRET,
+                  "NOTIFY_ALLOWED_HOSTS",
+                  "127.0.0.1"));
+      try {
 
-      // a wait answered when the job is worked
-      HttpResponse<String> waited =
-          send(
-              at(port, "/api/v1/work/" + id + "?wait=20s").timeout(Duration.ofSeconds(30)).build());
-      Instant answered = Instant.now();
-      JsonNode view = json(waited.body());
-      assertEquals("worked", view.get("status").asText(), view.toString());
-      Instant finished = Instant.parse(view.get("finished_at").asText());
-      System.out.printf(
-          "[results] ?wait= answered %d ms after finished_at (through HAProxy)%n",
-          Duration.between(finished, answered).toMillis());
+        // a wait answered when the job is worked
+        HttpResponse<String> waited =
+            send(
+                at(port, "/api/v1/work/" + id + "?wait=20s")
+                    .timeout(Duration.ofSeconds(30))
+                    .build());
+        Instant answered = Instant.now();
+        JsonNode view = json(waited.body());
+        assertEquals("worked", view.get("status").asText(), view.toString());
+        Instant finished = Instant.parse(view.get("finished_at").asText());
+        System.out.printf(
+            "[results] ?wait= answered %d ms after finished_at (through HAProxy)%n",
+            Duration.between(finished, answered).toMillis());
 
-      streamed.get(10, TimeUnit.SECONDS);
-      assertEquals(List.of("event: pending", "event: working", "event: worked"), events);
+        streamed.get(10, TimeUnit.SECONDS);
+        assertEquals(List.of("event: pending", "event: working", "event: worked"), events);
 
-      // the webhook: the final view, signed over its exact bytes
-      byte[] delivered = hooks.poll(15, TimeUnit.SECONDS);
-      assertTrue(delivered != null, "no webhook within 15 s");
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(NOTIFY_SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-      assertEquals("sha256=" + HexFormat.of().formatHex(mac.doFinal(delivered)), signatures.poll());
-      JsonNode hooked = json(new String(delivered, StandardCharsets.UTF_8));
-      assertEquals("worked", hooked.get("status").asText());
-      assertEquals(view.get("result"), hooked.get("result"));
-      assertEquals(view.get("finished_at"), hooked.get("finished_at"));
+        // the webhook: the final view, signed over its exact bytes
+        byte[] delivered = hooks.poll(15, TimeUnit.SECONDS);
+        assertTrue(delivered != null, "no webhook within 15 s");
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(NOTIFY_SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        assertEquals(
+            "sha256=" + HexFormat.of().formatHex(mac.doFinal(delivered)), signatures.poll());
+        JsonNode hooked = json(new String(delivered, StandardCharsets.UTF_8));
+        assertEquals("worked", hooked.get("status").asText());
+        assertEquals(view.get("result"), hooked.get("result"));
+        assertEquals(view.get("finished_at"), hooked.get("finished_at"));
 
-      HttpResponse<String> held = longWait.get(60, TimeUnit.SECONDS);
-      long heldMs = (System.nanoTime() - longStart) / 1_000_000;
-      assertEquals(200, held.statusCode(), held.body());
-      assertEquals("pending", json(held.body()).get("status").asText());
-      assertTrue(heldMs >= 35_000, "held " + heldMs + " ms");
-      assertTrue(api.metric("conveyor_waiters") == 0, "every wait released");
+        HttpResponse<String> held = longWait.get(60, TimeUnit.SECONDS);
+        long heldMs = (System.nanoTime() - longStart) / 1_000_000;
+        assertEquals(200, held.statusCode(), held.body());
+        assertEquals("pending", json(held.body()).get("status").asText());
+        assertTrue(heldMs >= 35_000, "held " + heldMs + " ms");
+        assertTrue(api.metric("conveyor_waiters") == 0, "every wait released");
+      } finally {
+        worker.close();
+      }
     } finally {
       receiver.stop(0);
     }
