@@ -25,8 +25,9 @@ import org.jboss.logging.Logger;
  * status read differs from the last one sent: a state shorter than a read may be passed over, a
  * final one never. A comment every {@link #KEEP_ALIVE} keeps proxies from timing the stream out. A
  * client that reconnects (after an api restart, say) gets the current state first: nothing is
- * missed. A Vert.x route rather than a JAX-RS method, so that the 404 and 503 can still be chosen
- * after the first read and every event leaves at once.
+ * missed. An api that stops ends its streams (and answers a new one with the current state only). A
+ * Vert.x route rather than a JAX-RS method, so that the 404 and 503 can still be chosen after the
+ * first read and every event leaves at once.
  */
 @Singleton
 public class JobEventStream {
@@ -79,7 +80,7 @@ public class JobEventStream {
   private void follow(RoutingContext ctx, String id) {
     Stream stream = new Stream(ctx.response(), id);
     watch
-        .hold(id, JobWatch.Kind.STREAM, stream::changed)
+        .hold(id, JobWatch.Kind.STREAM, stream::changed, stream::finish)
         .subscribe()
         .with(
             hold -> {
@@ -94,7 +95,25 @@ public class JobEventStream {
                   vertx.setPeriodic(KEEP_ALIVE.toMillis(), t -> stream.write(": keep-alive\n\n"));
               stream.changed(Optional.empty()); // the first event: the state as it is now
             },
-            e -> refuse(ctx, 503, e));
+            e -> {
+              if (e instanceof JobWatch.StoppingException) {
+                work.status(id)
+                    .subscribe()
+                    .with(
+                        view -> {
+                          if (view.isEmpty()) {
+                            refuse(ctx, 404, null);
+                            return;
+                          }
+                          start(ctx.response());
+                          send(ctx.response(), view.get());
+                          ctx.response().end();
+                        },
+                        failure -> refuse(ctx, 503, failure));
+              } else {
+                refuse(ctx, 503, e);
+              }
+            });
   }
 
   private static void start(HttpServerResponse response) {

@@ -20,7 +20,9 @@ import java.util.function.Consumer;
  * the holds on those jobs. A hold costs no Redis connection and no polling: the holder reads the
  * job when told it changed. The subscription is made with the first hold and closed a minute after
  * the last one ends, so an instance nobody waits on receives nothing. Holds are counted against
- * MAX_WAITERS; past it, a new one is refused with 503.
+ * MAX_WAITERS; past it, a new one is refused with 503. When the instance begins to stop, every hold
+ * is released ({@link #releaseAll}): a wait answers the job as it is then and a stream ends, so its
+ * client asks again through another instance instead of being cut off.
  */
 public final class JobWatch implements AutoCloseable {
 
@@ -36,6 +38,7 @@ public final class JobWatch implements AutoCloseable {
   private final AtomicInteger streams = new AtomicInteger();
   private final AtomicInteger held = new AtomicInteger();
   private long idleTimer = -1;
+  private volatile boolean stopping;
 
   /** What a hold is for; both count against MAX_WAITERS. */
   public enum Kind {
@@ -52,12 +55,14 @@ public final class JobWatch implements AutoCloseable {
     private final String id;
     private final Kind kind;
     private final Consumer<Optional<JobStatus>> changed;
+    private final Runnable released;
     private boolean closed;
 
-    private Hold(String id, Kind kind, Consumer<Optional<JobStatus>> changed) {
+    private Hold(String id, Kind kind, Consumer<Optional<JobStatus>> changed, Runnable released) {
       this.id = id;
       this.kind = kind;
       this.changed = changed;
+      this.released = released;
     }
 
     /** Ends the hold (idempotent). */
@@ -109,18 +114,24 @@ public final class JobWatch implements AutoCloseable {
 
   /**
    * Holds job {@code id} for a client: answers once the subscription is up, so every change after
-   * that reaches {@code changed} (the holder reads the job then, and misses nothing). Fails with
-   * {@link TooManyWaitersException} past MAX_WAITERS, and with the storage's exception when Redis
-   * cannot be reached; the hold is released then.
+   * that reaches {@code changed} (the holder reads the job then, and misses nothing). {@code
+   * released} runs if the instance stops first: the holder answers now. Fails with {@link
+   * TooManyWaitersException} past MAX_WAITERS, with {@link StoppingException} once the instance is
+   * stopping, and with the storage's exception when Redis cannot be reached; the hold is released
+   * then.
    */
-  public Uni<Hold> hold(String id, Kind kind, Consumer<Optional<JobStatus>> changed) {
+  public Uni<Hold> hold(
+      String id, Kind kind, Consumer<Optional<JobStatus>> changed, Runnable released) {
+    if (stopping) {
+      return Uni.createFrom().failure(new StoppingException());
+    }
     if (held.incrementAndGet() > maxHolds) {
       held.decrementAndGet();
       return Uni.createFrom().failure(new TooManyWaitersException(maxHolds));
     }
     (kind == Kind.WAIT ? waits : streams).incrementAndGet();
     cancelIdle();
-    Hold hold = new Hold(id, kind, changed);
+    Hold hold = new Hold(id, kind, changed, released);
     holds.computeIfAbsent(id, key -> ConcurrentHashMap.newKeySet()).add(hold);
     return subscription.open().replaceWith(hold).onFailure().invoke(hold::close);
   }
@@ -159,6 +170,22 @@ public final class JobWatch implements AutoCloseable {
       }
       from = end + 1;
     }
+  }
+
+  /** A hold refused because this instance is stopping: the caller answers at once. */
+  public static final class StoppingException extends RuntimeException {
+    StoppingException() {
+      super("this api is stopping", null, false, false);
+    }
+  }
+
+  /**
+   * The instance begins to stop: no new hold is taken, and every hold is released (its holder
+   * answers now); the subscription stays until {@link #close}.
+   */
+  public void releaseAll() {
+    stopping = true;
+    holds.values().forEach(set -> set.forEach(hold -> hold.released.run()));
   }
 
   private void resubscribed() {

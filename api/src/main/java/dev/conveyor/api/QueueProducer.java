@@ -97,6 +97,12 @@ public class QueueProducer {
     watch.close();
   }
 
+  /** SIGTERM: held waits answer now and streams end, while HAProxy still routes to this api. */
+  void releaseHolds(
+      @Observes io.quarkus.runtime.ShutdownDelayInitiatedEvent event, JobWatch watch) {
+    watch.releaseAll();
+  }
+
   @Produces
   @Singleton
   Waits waits(JobWatch watch, Vertx vertx, WorkService work) {

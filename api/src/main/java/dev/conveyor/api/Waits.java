@@ -49,7 +49,7 @@ final class Waits {
               One one = new One(id, emitter::complete, emitter::fail);
               emitter.onTermination(one::end);
               watch
-                  .hold(id, JobWatch.Kind.WAIT, one::changed)
+                  .hold(id, JobWatch.Kind.WAIT, one::changed, one::timeUp)
                   .subscribe()
                   .with(
                       hold -> {
@@ -57,7 +57,13 @@ final class Waits {
                           one.check();
                         }
                       },
-                      emitter::fail);
+                      e -> {
+                        if (e instanceof JobWatch.StoppingException) {
+                          one.timeUp(); // this api is stopping: the job as it is now
+                        } else {
+                          emitter.fail(e);
+                        }
+                      });
             });
   }
 

@@ -166,7 +166,10 @@ class WaitAndStreamTest {
       int free = 10_000 - watch.waits() - watch.streams();
       for (int i = 0; i < free; i++) {
         holds.add(
-            watch.hold(id, JobWatch.Kind.WAIT, status -> {}).await().atMost(Duration.ofSeconds(5)));
+            watch
+                .hold(id, JobWatch.Kind.WAIT, status -> {}, () -> {})
+                .await()
+                .atMost(Duration.ofSeconds(5)));
       }
       given()
           .get("/api/v1/work/" + id + "?wait=5s")

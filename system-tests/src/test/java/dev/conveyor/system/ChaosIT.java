@@ -29,10 +29,11 @@ import org.junit.jupiter.api.Test;
  * The chaos run: the real topology as processes (redis-server, haproxy, 2 api, 3 workers), jobs
  * submitted through HAProxy at a steady rate while a random worker is killed with SIGKILL every few
  * seconds (and started again), one api is restarted with SIGTERM (rolling) and Redis is killed and
- * started again once. The jobs mix types (the demo's and checksum) and priorities. Then every
- * accepted job must be worked exactly once as far as the store is concerned. Sized by {@code
- * chaos.jobs}, {@code chaos.rate} (jobs/s) and {@code chaos.kill-every}; {@code bench/chaos.sh}
- * runs it big.
+ * started again once. The jobs mix types (the demo's and checksum) and priorities; clients wait for
+ * every tenth job with {@code ?wait=} and cancel every twenty-fifth. Then every accepted job must
+ * be worked exactly once as far as the store is concerned, or cancelled (and then never worked),
+ * and every wait must have been answered. Sized by {@code chaos.jobs}, {@code chaos.rate} (jobs/s)
+ * and {@code chaos.kill-every}; {@code bench/chaos.sh} runs it big.
  */
 class ChaosIT {
 
@@ -48,6 +49,17 @@ class ChaosIT {
   /** Non-200 answers the client saw, with when. */
   private record Refusal(Instant at, int status, String body) {}
 
+  /** A wait's answer: its status code and the job's status in it (null when none), and when. */
+  private record Waited(Instant at, int code, String status) {}
+
+  private static final java.net.http.HttpClient WAITS =
+      java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  private final List<java.util.concurrent.CompletableFuture<Waited>> waits =
+      new CopyOnWriteArrayList<>();
+  private final Set<String> cancelled = ConcurrentHashMap.newKeySet();
+  private final Set<String> tooLateToCancel = ConcurrentHashMap.newKeySet();
+
   @Test
   void nothingAcceptedIsLostAndNothingIsRecordedTwiceUnderKillsRestartsAndARedisRestart()
       throws Exception {
@@ -61,7 +73,13 @@ class ChaosIT {
             Service.start(
                 "api",
                 RedisServers.freePort(),
-                Map.of("REDIS_URL", redis.url(), "NODE_NAME", "api-" + i + "@chaos")));
+                Map.of(
+                    "REDIS_URL",
+                    redis.url(),
+                    "NODE_NAME",
+                    "api-" + i + "@chaos",
+                    "RESULT_TTL",
+                    "30m")));
       }
       try (Haproxy lb =
           Haproxy.start(RedisServers.freePort(), apis.stream().map(Service::port).toList())) {
@@ -105,7 +123,13 @@ class ChaosIT {
                 Service.start(
                     "api",
                     old.port(),
-                    Map.of("REDIS_URL", redis.url(), "NODE_NAME", "api-1@chaos")));
+                    Map.of(
+                        "REDIS_URL",
+                        redis.url(),
+                        "NODE_NAME",
+                        "api-1@chaos",
+                        "RESULT_TTL",
+                        "30m")));
             apiRestartUntil = Instant.now();
           }
           if (redisDownFrom == null && now.isAfter(redisRestartAt)) {
@@ -135,9 +159,22 @@ class ChaosIT {
         Awaitility.await("every accepted job finished")
             .atMost(Duration.ofSeconds(120))
             .pollInterval(Duration.ofMillis(500))
-            .until(() -> count(reader, ids, "worked") + count(reader, ids, "failed") == ids.size());
+            .until(
+                () ->
+                    count(reader, ids, "worked")
+                            + count(reader, ids, "failed")
+                            + count(reader, ids, "cancelled")
+                        == ids.size());
         long worked = count(reader, ids, "worked");
         long failed = count(reader, ids, "failed");
+        long cancelledJobs = count(reader, ids, "cancelled");
+        List<String> cancelledIds = List.copyOf(cancelled);
+        long cancelledAsAsked = count(reader, cancelledIds, "cancelled");
+        // every wait answered: none hangs past its 30 s and HAProxy's timeout
+        List<Waited> answers = new ArrayList<>();
+        for (var wait : waits) {
+          answers.add(wait.get(60, java.util.concurrent.TimeUnit.SECONDS));
+        }
         long extraExecutions = extraExecutions(reader, ids);
         long recordedWorked =
             reader
@@ -166,6 +203,31 @@ class ChaosIT {
                 + workers.stream().filter(w -> !w.alive()).count()
                 + (lb.alive() ? 0 : 1)
                 + (redis.isRunning() ? 0 : 1);
+        List<Waited> waitErrors =
+            answers.stream()
+                .filter(
+                    w ->
+                        w.code() != 200
+                            && (redisDown == null
+                                || w.at().isBefore(redisDown)
+                                || w.at().isAfter(redisQuietAt)))
+                .toList();
+        System.out.printf(
+            "chaos: waits %d (answered final %d, 503 in the Redis outage %d, errors outside it %s);"
+                + " cancels asked %d (cancelled %d, too late %d)%n",
+            answers.size(),
+            answers.stream()
+                .filter(
+                    w ->
+                        w.status() != null
+                            && !w.status().equals("pending")
+                            && !w.status().equals("working"))
+                .count(),
+            answers.stream().filter(w -> w.code() == 503).count() - waitErrors.size(),
+            waitErrors,
+            cancelled.size() + tooLateToCancel.size(),
+            cancelledJobs,
+            tooLateToCancel.size());
         System.out.printf(
             "chaos: %d jobs at %.0f/s; accepted %d, worked %d, failed %d, lost %d; worker kills %d"
                 + " (holding %d jobs),"
@@ -177,7 +239,7 @@ class ChaosIT {
             ids.size(),
             worked,
             failed,
-            ids.size() - worked - failed,
+            ids.size() - worked - failed - cancelledJobs,
             kills,
             heldAtKills,
             extraExecutions,
@@ -192,7 +254,12 @@ class ChaosIT {
 
         assertEquals(jobs, ids.size(), "the client got every job accepted in the end");
         assertEquals(0, failed, "nothing was injected to fail");
-        assertEquals(jobs, worked, "lost");
+        assertEquals(jobs, worked + cancelledJobs, "lost");
+        assertEquals(
+            cancelled.size(), cancelledAsAsked, "a job cancelled (202) was worked after all");
+        assertEquals(cancelledJobs, cancelledAsAsked, "cancelled jobs nobody cancelled");
+        assertEquals(
+            List.of(), waitErrors, "waits answered with an error outside the Redis outage");
         assertEquals(worked, recordedWorked, "completions recorded twice");
         assertTrue(
             extraExecutions <= heldAtKills,
@@ -266,7 +333,15 @@ class ChaosIT {
           try {
             HttpResponse<String> response = lb.post("/api/v1/work", body);
             if (response.statusCode() == 200) {
-              accepted.add(JSON.readTree(response.body()).get("callback").asText());
+              var answer = JSON.readTree(response.body());
+              String id = answer.get("callback").asText();
+              accepted.add(id);
+              if (i % 10 == 0) {
+                waits.add(waitFor(lb, id));
+              }
+              if (i % 25 == 7) {
+                cancel(lb, id, answer.get("cancel_token").asText());
+              }
               break;
             }
             refusals.add(new Refusal(Instant.now(), response.statusCode(), response.body()));
@@ -286,6 +361,60 @@ class ChaosIT {
     } finally {
       submitting.set(false);
     }
+  }
+
+  /** GET ?wait=30s through HAProxy, in the background: its answer when it comes. */
+  private static java.util.concurrent.CompletableFuture<Waited> waitFor(Endpoint lb, String id) {
+    var request =
+        java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(
+                    "http://127.0.0.1:" + lb.port() + "/api/v1/work/" + id + "?wait=30s"))
+            .timeout(Duration.ofSeconds(50))
+            .build();
+    return WAITS
+        .sendAsync(request, java.net.http.HttpResponse.BodyHandlers.ofString())
+        .handle(
+            (response, failure) -> {
+              if (failure != null) {
+                return new Waited(Instant.now(), -1, failure.toString());
+              }
+              String status = null;
+              try {
+                status = JSON.readTree(response.body()).path("status").asText(null);
+              } catch (java.io.IOException e) {
+                // not JSON: the status code tells
+              }
+              return new Waited(Instant.now(), response.statusCode(), status);
+            });
+  }
+
+  /** DELETE with the job's cancel token, until answered: cancelled now (202) or too late (409). */
+  private void cancel(Endpoint lb, String id, String token) throws InterruptedException {
+    var request =
+        java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + lb.port() + "/api/v1/work/" + id))
+            .header("Authorization", "Bearer " + token)
+            .timeout(Duration.ofSeconds(10))
+            .DELETE()
+            .build();
+    for (int tries = 0; tries < 50; tries++) {
+      try {
+        int code =
+            WAITS.send(request, java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+        if (code == 202 || code == 200) {
+          cancelled.add(id);
+          return;
+        }
+        if (code == 409) {
+          tooLateToCancel.add(id);
+          return;
+        }
+      } catch (java.io.IOException e) {
+        // asked again below: a cancel is safe to repeat
+      }
+      Thread.sleep(Duration.ofMillis(200));
+    }
+    throw new IllegalStateException("job " + id + " could not be cancelled in 50 tries");
   }
 
   /**
