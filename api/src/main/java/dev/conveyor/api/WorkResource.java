@@ -18,6 +18,12 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import org.eclipse.microprofile.openapi.annotations.enums.ParameterIn;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 /**
  * The seed's HTTP contract: {@code POST /api/v1/work} accepts work and answers its callback id;
@@ -73,7 +79,25 @@ public class WorkResource {
   /** With {@code ?wait=30s}: answers once the job is final, or when the wait (≤ MAX_WAIT) ends. */
   @GET
   @Path("{id}")
-  public Uni<Response> status(@PathParam("id") String id, HttpServerRequest request) {
+  @Parameter(
+      name = "wait",
+      in = ParameterIn.QUERY,
+      description =
+          "hold the answer until the job is worked, failed or cancelled, for at most this long"
+              + " (a whole number and ms, s or m, such as 30s; at most MAX_WAIT, default 60s);"
+              + " then the job as it is",
+      schema = @Schema(type = SchemaType.STRING, pattern = "^[0-9]{1,10}(ms|s|m)$"))
+  @APIResponse(
+      responseCode = "200",
+      description = "the job",
+      content = @Content(schema = @Schema(ref = "Job")))
+  @APIResponse(responseCode = "400", description = "a bad wait")
+  @APIResponse(responseCode = "404", description = "no such job, or it expired")
+  @APIResponse(
+      responseCode = "503",
+      description = "Redis unavailable, or MAX_WAITERS waits held already (Retry-After)")
+  public Uni<Response> status(
+      @PathParam("id") String id, @Parameter(hidden = true) HttpServerRequest request) {
     // read from the request, where a present but empty ?wait= is "" (a bad wait), not absent
     String wait = request.getParam("wait");
     Optional<Duration> waiting =
@@ -95,6 +119,22 @@ public class WorkResource {
    */
   @DELETE
   @Path("{id}")
+  @Parameter(
+      name = HttpHeaders.AUTHORIZATION,
+      in = ParameterIn.HEADER,
+      required = true,
+      description = "Bearer <cancel_token>, the token POST answered for this job",
+      schema = @Schema(type = SchemaType.STRING))
+  @APIResponse(
+      responseCode = "202",
+      description = "cancelled now (a running job's worker is told to stop it)",
+      content = @Content(schema = @Schema(ref = "Job")))
+  @APIResponse(responseCode = "200", description = "cancelled already")
+  @APIResponse(responseCode = "401", description = "no cancel token")
+  @APIResponse(responseCode = "403", description = "another job's cancel token")
+  @APIResponse(responseCode = "404", description = "no such job, or it expired")
+  @APIResponse(responseCode = "409", description = "worked or failed already: nothing to cancel")
+  @APIResponse(responseCode = "503", description = "Redis unavailable (Retry-After)")
   public Uni<Response> cancel(
       @PathParam("id") String id,
       @jakarta.ws.rs.HeaderParam(HttpHeaders.AUTHORIZATION) String auth) {

@@ -183,4 +183,17 @@ class CancelTest {
     // the token is the callback's HMAC under the shared secret: nothing stored per job
     assertEquals(post("same").token(), post("same").token());
   }
+
+  @Test
+  void theOpenApiDocumentNamesTheWaitTheStreamAndEveryCancelAnswer() {
+    var doc = given().get("/q/openapi?format=json").then().statusCode(200).extract().jsonPath();
+    var get = doc.getList("paths.'/api/v1/work/{id}'.get.parameters.name", String.class);
+    org.junit.jupiter.api.Assertions.assertTrue(get.contains("wait"), get.toString());
+    var delete = doc.getMap("paths.'/api/v1/work/{id}'.delete.responses");
+    org.junit.jupiter.api.Assertions.assertTrue(
+        delete.keySet().containsAll(java.util.List.of("200", "202", "401", "403", "404", "409")),
+        delete.keySet().toString());
+    org.junit.jupiter.api.Assertions.assertNotNull(
+        doc.get("paths.'/api/v1/work/{id}/events'.get.responses.'200'"));
+  }
 }
