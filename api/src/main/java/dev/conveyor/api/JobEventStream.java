@@ -163,60 +163,38 @@ public class JobEventStream {
         .end(body);
   }
 
-  /** One open stream: the last status sent, and whether a read is under way or asked again. */
+  /** One open stream: the last status sent, its reads. */
   private final class Stream {
     private final HttpServerResponse response;
-    private final String id;
+    private final JobReads reads;
     private JobWatch.Hold hold;
     private long keepAlive = -1;
     private String sent;
-    private boolean reading;
-    private boolean again;
     private boolean ended;
 
     Stream(HttpServerResponse response, String id) {
       this.response = response;
-      this.id = id;
+      // Redis away: the stream ends; a client that reconnects gets the state then
+      this.reads = new JobReads(() -> work.status(id), this::seen, e -> finish());
     }
 
     void changed(Optional<JobStatus> announced) {
-      synchronized (this) {
-        if (ended) {
-          return;
-        }
-        if (reading) {
-          again = true;
-          return;
-        }
-        reading = true;
+      reads.request();
+    }
+
+    private void seen(Optional<Map<String, Object>> view) {
+      if (view.isEmpty()) {
+        finish(); // expired meanwhile: nothing more will happen to it
+        return;
       }
-      work.status(id)
-          .subscribe()
-          .with(
-              view -> {
-                boolean more;
-                synchronized (this) {
-                  reading = false;
-                  more = again;
-                  again = false;
-                }
-                if (view.isEmpty()) {
-                  finish(); // expired meanwhile: nothing more will happen to it
-                  return;
-                }
-                Object status = view.get().get("status");
-                if (!status.equals(sent)) {
-                  sent = (String) status;
-                  send(response, view.get());
-                }
-                if (Waits.isFinal(view)) {
-                  finish();
-                } else if (more) {
-                  changed(Optional.empty());
-                }
-              },
-              // Redis is away: the stream ends; a client that reconnects gets the state then
-              e -> finish());
+      Object status = view.get().get("status");
+      if (!status.equals(sent)) {
+        sent = (String) status;
+        send(response, view.get());
+      }
+      if (Waits.isFinal(view)) {
+        finish();
+      }
     }
 
     void finish() {
@@ -237,6 +215,7 @@ public class JobEventStream {
         return;
       }
       ended = true;
+      reads.stop();
       if (keepAlive >= 0) {
         vertx.cancelTimer(keepAlive);
       }

@@ -15,7 +15,7 @@ import java.util.function.Function;
  * first read is answered at once, with no hold. Otherwise a hold on {@link JobWatch} is taken, and
  * the job is read again once the subscription is up: a job that finished between the first read and
  * the subscription is seen by that read, one that finishes later by its message. Reads are made one
- * at a time per wait; a message during a read makes one more read after it.
+ * at a time per wait ({@link JobReads}).
  */
 final class Waits {
 
@@ -67,21 +67,29 @@ final class Waits {
             });
   }
 
-  /** One wait's state: its hold, its timer, whether a read is under way or asked for again. */
+  /** One wait's state: its hold, its timer, its reads. */
   private final class One {
     private final String id;
     private final Consumer<Optional<Map<String, Object>>> answer;
     private final Consumer<Throwable> failure;
+    private final JobReads reads;
     private JobWatch.Hold hold;
     private long timer = -1;
-    private boolean reading;
-    private boolean again;
     private boolean ended;
 
     One(String id, Consumer<Optional<Map<String, Object>>> answer, Consumer<Throwable> failure) {
       this.id = id;
       this.answer = answer;
       this.failure = failure;
+      this.reads =
+          new JobReads(
+              () -> read.apply(id),
+              view -> {
+                if (isFinal(view)) {
+                  answer.accept(view);
+                }
+              },
+              failure);
     }
 
     /**
@@ -105,33 +113,7 @@ final class Waits {
     }
 
     void check() {
-      synchronized (this) {
-        if (ended) {
-          return;
-        }
-        if (reading) {
-          again = true;
-          return;
-        }
-        reading = true;
-      }
-      read.apply(id)
-          .subscribe()
-          .with(
-              view -> {
-                boolean more;
-                synchronized (this) {
-                  reading = false;
-                  more = again;
-                  again = false;
-                }
-                if (isFinal(view)) {
-                  answer.accept(view);
-                } else if (more) {
-                  check();
-                }
-              },
-              e -> failure.accept(e));
+      reads.request();
     }
 
     void timeUp() {
@@ -140,6 +122,7 @@ final class Waits {
 
     synchronized void end() {
       ended = true;
+      reads.stop();
       if (timer >= 0) {
         vertx.cancelTimer(timer);
       }

@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -50,7 +49,7 @@ class JobTypesIT {
           json(through.post("/api/v1/work", "{\"data\":\"hello\",\"type\":\"checksum\"}").body());
       assertEquals("checksum", accepted.get("type").asText(), accepted.toString());
       String sum = accepted.get("callback").asText();
-      JsonNode worked = awaitStatus(through, sum, "worked");
+      JsonNode worked = through.awaitStatus(sum, "worked");
       assertEquals(
           "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
           worked.get("result").get("sha256").asText());
@@ -62,7 +61,7 @@ class JobTypesIT {
       JsonNode waiting = json(through.get("/api/v1/work/" + laterId).body());
       assertEquals("pending", waiting.get("status").asText(), waiting.toString());
       Instant runAt = Instant.parse(waiting.get("run_at").asText());
-      JsonNode ran = awaitStatus(through, laterId, "worked");
+      JsonNode ran = through.awaitStatus(laterId, "worked");
       Instant started = Instant.parse(ran.get("started_at").asText());
       assertTrue(!started.isBefore(runAt), "started " + started + ", due " + runAt);
       System.out.printf(
@@ -85,18 +84,5 @@ class JobTypesIT {
               .anyMatch(l -> l.matches("conveyor_jobs_in_flight\\{.*type=\"checksum\".*")),
           metrics);
     }
-  }
-
-  private static JsonNode awaitStatus(Endpoint api, String id, String status) {
-    JsonNode[] last = new JsonNode[1];
-    Awaitility.await()
-        .atMost(Duration.ofSeconds(20))
-        .pollInterval(Duration.ofMillis(50))
-        .until(
-            () -> {
-              last[0] = json(api.get("/api/v1/work/" + id).body());
-              return status.equals(last[0].get("status").asText());
-            });
-    return last[0];
   }
 }

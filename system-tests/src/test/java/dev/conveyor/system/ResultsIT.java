@@ -188,7 +188,7 @@ class ResultsIT {
       try (Service worker = Service.start("worker", RedisServers.freePort(), workerEnv)) {
         JsonNode running = json(through.post("/api/v1/work", "{\"data\":\"cancel me\"}").body());
         String id = running.get("callback").asText();
-        awaitStatus(through, id, "working");
+        through.awaitStatus(id, "working");
         HttpResponse<String> cancelled =
             send(
                 at(lb.port(), "/api/v1/work/" + id)
@@ -207,7 +207,7 @@ class ResultsIT {
         // the next job: its worker is killed while it runs, then it is cancelled
         JsonNode orphan = json(through.post("/api/v1/work", "{\"data\":\"orphaned\"}").body());
         orphanId = orphan.get("callback").asText();
-        awaitStatus(through, orphanId, "working");
+        through.awaitStatus(orphanId, "working");
         worker.kill();
         HttpResponse<String> late =
             send(
@@ -237,24 +237,11 @@ class ResultsIT {
             json(through.post("/api/v1/work", "{\"data\":\"after the kill\"}").body())
                 .get("callback")
                 .asText();
-        awaitStatus(through, probe, "worked");
+        through.awaitStatus(probe, "worked");
         assertEquals(
             "cancelled",
             json(through.get("/api/v1/work/" + orphanId).body()).get("status").asText());
       }
     }
-  }
-
-  private static JsonNode awaitStatus(Endpoint api, String id, String status) {
-    JsonNode[] last = new JsonNode[1];
-    Awaitility.await()
-        .atMost(Duration.ofSeconds(20))
-        .pollInterval(Duration.ofMillis(50))
-        .until(
-            () -> {
-              last[0] = json(api.get("/api/v1/work/" + id).body());
-              return status.equals(last[0].get("status").asText());
-            });
-    return last[0];
   }
 }
