@@ -71,13 +71,18 @@ def lateness(port):
 
 
 def open_waiters(port, ids, n):
-    """n sockets, each with a GET ?wait=60s sent and its answer not read yet."""
+    """n sockets, each with a GET ?wait=60s sent and its answer not read yet; opened 500 at a
+    time, each batch held before the next: a burst of thousands of first reads at once would
+    queue past the api's Redis pool (REDIS_POOL_WAITING) and be answered 503."""
     socks = []
     for i in range(n):
         s = socket.create_connection(("127.0.0.1", port))
         s.sendall(f"GET /api/v1/work/{ids[i % len(ids)]}?wait=60s HTTP/1.1\r\n"
                   f"Host: 127.0.0.1\r\n\r\n".encode())
         socks.append(s)
+        if len(socks) % 500 == 0 or len(socks) == n:
+            count = len(socks)
+            bench.wait_until(lambda: held(port) >= count, 60, f"{count} waiters held")
     return socks
 
 
@@ -142,7 +147,6 @@ def main():
         heap_before = heap_after_gc(api.pid)
         rss_before = bench.rss_kb(api.pid)
         socks = open_waiters(port, ids, WAITERS)
-        bench.wait_until(lambda: held(port) >= WAITERS, 120, f"{WAITERS} waiters held")
         heap_with = heap_after_gc(api.pid)
         rss_with = bench.rss_kb(api.pid)
         per_waiter = (heap_with - heap_before) / WAITERS
