@@ -188,6 +188,11 @@ public final class JobWatch implements AutoCloseable {
     holds.values().forEach(set -> set.forEach(hold -> hold.released.run()));
   }
 
+  /** Takes holds again after {@link #releaseAll}: only for tests, which share one instance. */
+  void resumeForTests() {
+    stopping = false;
+  }
+
   private void resubscribed() {
     holds.values().forEach(set -> set.forEach(hold -> hold.changed.accept(Optional.empty())));
   }

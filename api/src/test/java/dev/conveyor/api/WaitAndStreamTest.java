@@ -273,4 +273,40 @@ class WaitAndStreamTest {
     assertEquals(404, unknown.statusCode());
     assertEquals("{\"status\":\"404. not found!\"}", unknown.body());
   }
+
+  @Test
+  void whenItsApiStopsAStreamEndsAndAReconnectStartsWithTheCurrentState() throws Exception {
+    String id = post("streamed across a restart");
+    HttpResponse<Stream<String>> response =
+        http.send(
+            HttpRequest.newBuilder(work.resolve(id + "/events")).build(),
+            HttpResponse.BodyHandlers.ofLines());
+    List<String> events = new ArrayList<>();
+    CompletableFuture<Void> read =
+        CompletableFuture.runAsync(
+            () -> response.body().filter(l -> l.startsWith("event: ")).forEach(events::add));
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> events.size() == 1);
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> watch.streams() == 1);
+    claim(); // working, while the stream is open
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> events.size() == 2);
+    try {
+      watch.releaseAll(); // what a SIGTERM's shutdown delay does first
+      read.get(5, TimeUnit.SECONDS); // the stream ended
+      assertEquals(List.of("event: pending", "event: working"), events);
+      // meanwhile this api answers a new stream with the state as it is, and ends it
+      HttpResponse<String> again =
+          http.send(
+              HttpRequest.newBuilder(work.resolve(id + "/events")).build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertTrue(again.body().startsWith("event: working\n"), again.body());
+      // and a wait answers at once with the job as it is
+      assertEquals(
+          "working",
+          JSON.readTree(getAsync(id + "?wait=30s").get(5, TimeUnit.SECONDS).body())
+              .get("status")
+              .asText());
+    } finally {
+      watch.resumeForTests();
+    }
+  }
 }
