@@ -11,6 +11,9 @@ One api and one worker (WORK_DURATION=20ms) on a private Redis, straight to the 
    and while they are held, per waiter (their connections included).
 3. The accept rate with and without them: wrk -t2 -c50 POSTs for DURATION s straight at the api,
    RUNS passes while they are held, then RUNS once they are gone.
+4. Cancelling a running job: the worker is replaced by one whose work takes a minute; for each of
+   CANCELS jobs, once it is working, DELETE with its token, then the time until the worker's
+   processing list is empty: the handler interrupted and its refused outcome recorded.
 
   bench/wait.py            300 jobs, 10,000 waiters, 3 runs of 10 s
   bench/wait.py --quick    50 jobs, 1,000 waiters, 2 runs of 3 s
@@ -33,6 +36,7 @@ JOBS = int(os.environ.get("JOBS", 50 if bench.QUICK else 300))
 WAITERS = int(os.environ.get("WAITERS", 1_000 if bench.QUICK else 10_000))
 RUNS = int(os.environ.get("RUNS", 2 if bench.QUICK else 3))
 DURATION = int(os.environ.get("DURATION", 3 if bench.QUICK else 10))
+CANCELS = int(os.environ.get("CANCELS", 5 if bench.QUICK else 30))
 JCMD = os.path.join(os.path.dirname(bench.JAVA), "jcmd")
 
 
@@ -127,7 +131,7 @@ def main():
         port = bench.free_port()
         api = stack.service("api", "api@bench", http_port=port, MAX_WAITERS=WAITERS + 100,
                             RESULT_TTL="10m")
-        stack.service("worker", "w1", WORK_DURATION="20ms", RESULT_TTL="10m")
+        w1 = stack.service("worker", "w1", WORK_DURATION="20ms", RESULT_TTL="10m")
         bench.wait_ready(port, api)
         bench.wait_until(lambda: r.call("ZCARD", "conveyor:ledger") >= 2, 60, "the worker")
 
@@ -165,6 +169,33 @@ def main():
         bench.log(NAME, f"accept req/s with {WAITERS} waiters {[round(x) for x in with_waiters]},"
                         f" without {[round(x) for x in without]}")
 
+        # 4. cancels of running jobs
+        stack.stop(w1)
+        r.call("DEL", "conveyor:queue")  # the accept passes' backlog: the cancelled jobs go first
+        stack.service("worker", "w2", WORK_DURATION="60s", RESULT_TTL="10m")
+        bench.wait_until(lambda: r.call("HEXISTS", "conveyor:node:w2", "last_beat") == 1, 60, "w2")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        cancel_ms = []
+        for i in range(CANCELS):
+            job = post(conn, {"data": f"cancel {time.time()} {i}"})
+            bench.wait_until(lambda: r.call("HGET", "conveyor:job:" + job["callback"], "status")
+                             == "working", 30, "the job working")
+            t0 = time.perf_counter()
+            conn.request("DELETE", "/api/v1/work/" + job["callback"],
+                         headers={"Authorization": "Bearer " + job["cancel_token"]})
+            answer = conn.getresponse()
+            answer.read()
+            if answer.status != 202:
+                raise SystemExit(f"a cancel answered {answer.status}")
+            while r.call("LLEN", "conveyor:processing:w2") != 0:
+                time.sleep(0.0005)
+            cancel_ms.append((time.perf_counter() - t0) * 1000)
+        conn.close()
+        cancel_ms.sort()
+        bench.log(NAME, f"{CANCELS} cancels of running jobs: DELETE → handler interrupted and its"
+                        f" outcome recorded, p50 {bench.percentile(cancel_ms, 0.5):.1f} ms,"
+                        f" max {cancel_ms[-1]:.1f} ms")
+
     results = {
         "jobs": JOBS, "waiters": WAITERS, "runs": RUNS, "duration_s": DURATION,
         "late_p50_ms": bench.percentile(late, 0.5), "late_p99_ms": bench.percentile(late, 0.99),
@@ -172,6 +203,8 @@ def main():
         "heap_before_bytes": heap_before, "heap_with_bytes": heap_with,
         "heap_per_waiter_bytes": per_waiter, "rss_before_kb": rss_before, "rss_with_kb": rss_with,
         "accept_with_waiters": bench.stats(with_waiters), "accept_without": bench.stats(without),
+        "cancels": CANCELS, "cancel_p50_ms": bench.percentile(cancel_ms, 0.5),
+        "cancel_max_ms": cancel_ms[-1],
     }
     bench.write_result(NAME, results)
     print(f"| ?wait=, one api, straight (no HAProxy) | value |")
@@ -183,6 +216,8 @@ def main():
     print(f"| RSS without / with | {rss_before / 1024:.0f} / {rss_with / 1024:.0f} MiB |")
     print(f"| accept req/s, wrk -c50 {DURATION} s, without / with the waiters held |"
           f" {bench.fmt(results['accept_without'])} / {bench.fmt(results['accept_with_waiters'])} |")
+    print(f"| DELETE of a running job → its handler interrupted and outcome recorded, p50 / max"
+          f" ({CANCELS} jobs) | {results['cancel_p50_ms']:.1f} / {results['cancel_max_ms']:.1f} ms |")
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ final class ClaimLoop {
   private final Semaphore unrecorded;
   private final Set<Thread> handlers = ConcurrentHashMap.newKeySet();
   private final Map<String, Running> handling = new ConcurrentHashMap<>();
+  private final HeardCancels heard;
   private final Thread.Builder handlerThreads;
   private final int concurrency;
   private final AtomicLong inFlight = new AtomicLong();
@@ -70,7 +71,9 @@ final class ClaimLoop {
       ServedType served,
       JobRunner runner,
       StorageWatch storage,
-      CountDownLatch recovered) {
+      CountDownLatch recovered,
+      HeardCancels heard) {
+    this.heard = heard;
     this.fetch = new Fetch(queue, claimClient, settings, served.type(), storage);
     this.settings = settings;
     this.runner = runner;
@@ -122,7 +125,11 @@ final class ClaimLoop {
         slots.release(wanted - jobs.size());
         for (ClaimedJob job : jobs) {
           inFlight.incrementAndGet();
-          handlerThreads.start(() -> work(job));
+          Running run = new Running();
+          if (heard.taken(job.id(), () -> handling.put(job.id(), run))) {
+            run.cancel(); // cancelled before its handler started: it never starts
+          }
+          handlerThreads.start(() -> work(job, run));
         }
       }
     } catch (InterruptedException e) {
@@ -133,24 +140,32 @@ final class ClaimLoop {
   }
 
   /**
-   * A job's handler while it runs: a cancel interrupts it only then, never the thread's later
-   * hand-over of the outcome (an interrupt there would leave the job listed until the stop).
+   * A claimed job in hand, from its claim to its handler's return: a cancel interrupts the handler
+   * only while it runs, never the thread's later hand-over of the outcome (an interrupt there would
+   * leave the job listed until the stop), and a job cancelled before its handler starts never
+   * starts.
    */
   private static final class Running {
-    private final Thread thread = Thread.currentThread();
-    private boolean handling = true;
+    private Thread thread;
+    private boolean finished;
     private boolean cancelled;
 
     synchronized void cancel() {
       cancelled = true;
-      if (handling) {
+      if (thread != null && !finished) {
         thread.interrupt();
       }
     }
 
+    /** The handler starts on this thread; false when the job was cancelled first. */
+    synchronized boolean start() {
+      thread = Thread.currentThread();
+      return !cancelled;
+    }
+
     /** The handler returned: no interrupt comes after this; true when it was cancelled. */
     synchronized boolean finish() {
-      handling = false;
+      finished = true;
       return cancelled;
     }
   }
@@ -168,18 +183,16 @@ final class ClaimLoop {
     return true;
   }
 
-  /** The ids of the jobs whose handlers run now. */
+  /** The ids of the jobs in hand: claimed, their handlers about to run or running. */
   Set<String> runningIds() {
     return Set.copyOf(handling.keySet());
   }
 
-  private void work(ClaimedJob job) {
+  private void work(ClaimedJob job, Running run) {
     handlers.add(Thread.currentThread());
     boolean handedOver = false;
-    Running run = new Running();
-    handling.put(job.id(), run);
     try {
-      OutcomeWriter.Outcome attempt = runner.run(job);
+      OutcomeWriter.Outcome attempt = run.start() ? runner.run(job) : null;
       handling.remove(job.id(), run);
       if (run.finish()) {
         // cancelled: its interrupt is ours, not a stop's; Redis refuses the outcome and unlists it

@@ -36,6 +36,7 @@ public final class Worker {
   private final List<ClaimLoop> claims;
   private final WorkerFaults faults;
   private final CancelListener cancels;
+  private final HeardCancels heard = new HeardCancels();
   private final Instant startedAt = Instant.now();
   private volatile boolean running;
   private volatile String state = "running";
@@ -94,7 +95,8 @@ public final class Worker {
                         served,
                         new JobRunner(served.handler(), json, settings.jobTimeout()),
                         storage,
-                        housekeeper.recovered()))
+                        housekeeper.recovered(),
+                        heard))
             .toList();
     this.faults = new WorkerFaults(claims, housekeeper, this::forget);
     this.cancels =
@@ -105,7 +107,7 @@ public final class Worker {
             settings.node(),
             store.timeout(),
             () -> claims.stream().flatMap(loop -> loop.runningIds().stream()).toList(),
-            id -> claims.forEach(loop -> loop.cancel(id)));
+            id -> heard.heard(id, this::interrupt));
   }
 
   public String node() {
@@ -245,6 +247,15 @@ public final class Worker {
     fields.put("processed", Long.toString(processed()));
     fields.put("failed", Long.toString(failed()));
     return fields;
+  }
+
+  /** Interrupts the handler of job {@code id}, wherever it runs here; false when none does. */
+  private boolean interrupt(String id) {
+    boolean found = false;
+    for (ClaimLoop loop : claims) {
+      found |= loop.cancel(id);
+    }
+    return found;
   }
 
   /** A killed process' end: no stop runs, nothing listens. */
