@@ -150,7 +150,7 @@ up() {
   for n in $(seq "$workers"); do start_worker "$n"; done
   start_sysmon
   for n in $(seq "$apis"); do wait_ready "api-$n" "http://127.0.0.1:$((api_port + n))/q/health/ready"; done
-  wait_ready haproxy "http://127.0.0.1:$api_port/q/health/ready"
+  wait_ready haproxy "http://127.0.0.1:$api_port/lb/health"
   wait_ready sysmon "http://127.0.0.1:$sysmon_port/q/health/ready"
   say "up: $apis api(s) behind http://localhost:$api_port, $workers worker(s), sysmon on http://localhost:$sysmon_port. Try:"
   say "  curl -s -XPOST -d '{\"data\":\"foo\"}' http://localhost:$api_port/api/v1/work | jq"

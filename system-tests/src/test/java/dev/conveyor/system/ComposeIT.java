@@ -45,7 +45,7 @@ class ComposeIT {
       Awaitility.await("the balancer answers")
           .atMost(Duration.ofMinutes(3))
           .ignoreExceptions()
-          .until(() -> lb.get("/q/health/ready").statusCode() == 200);
+          .until(() -> lb.get("/lb/health").statusCode() == 200);
       Set<String> apis = new HashSet<>();
       Set<String> ids = new HashSet<>();
       for (int i = 0; i < 10; i++) {

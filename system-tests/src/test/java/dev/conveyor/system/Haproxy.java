@@ -57,7 +57,7 @@ final class Haproxy implements AutoCloseable {
       throw new IllegalStateException("haproxy exited: " + Files.readString(log));
     }
     try {
-      return Endpoint.at(port).get("/q/health/ready").statusCode() == 200;
+      return Endpoint.at(port).get("/lb/health").statusCode() == 200;
     } catch (IOException e) {
       return false;
     }
