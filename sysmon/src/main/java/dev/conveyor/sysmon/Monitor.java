@@ -45,6 +45,12 @@ public class Monitor {
   /** How much history the charts show. */
   static final Duration HISTORY = Duration.ofMinutes(10);
 
+  /**
+   * The window of the chart's worked-per-second: long beside the refresh and a job's time, so a
+   * steady trickle draws a steady line (over 10 s, one job every 3 s read as 0.3 and 0.4 in turn).
+   */
+  static final Duration CHART_RATE_WINDOW = Duration.ofSeconds(30);
+
   private final SysmonConfig config;
   private final Store store;
   private final Overview overview;
@@ -214,7 +220,8 @@ public class Monitor {
     Report.Throughput throughput = new Report.Throughput(rate(now, 10_000), rate(now, 60_000));
     if (look.redis().up()) {
       history.addLast(
-          new Report.Point(now, look.queue().pending(), inProgress, throughput.last10s()));
+          new Report.Point(
+              now, look.queue().pending(), inProgress, rate(now, CHART_RATE_WINDOW.toMillis())));
     }
     while (!history.isEmpty() && history.peekFirst().at() < now - HISTORY.toMillis()) {
       history.removeFirst();

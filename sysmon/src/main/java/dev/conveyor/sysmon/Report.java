@@ -90,6 +90,6 @@ public record Report(
       long durationMs,
       String lastError) {}
 
-  /** A point of the charts. */
+  /** A point of the charts; its worked-per-second is over Monitor.CHART_RATE_WINDOW (30 s). */
   public record Point(long at, long pending, long inProgress, double workedPerSecond) {}
 }

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
@@ -107,6 +108,24 @@ class SysmonConsoleIT {
             first,
             browser.findElement(By.cssSelector("#nodes tbody tr")).getAttribute("data-node"));
         assertEquals("sysmon@browser", first, "sysmon's role sorts before worker");
+        // the charts have their axes (values from 0 to a round maximum, time up to now) and say
+        // their newest value
+        for (String chart : List.of("chart-depth", "chart-rate")) {
+          List<String> values =
+              browser.findElements(By.cssSelector("#" + chart + " .ylabel")).stream()
+                  .map(e -> e.getText())
+                  .toList();
+          assertEquals(2, values.size(), chart + " value axis: " + values);
+          assertEquals("0", values.get(1), chart);
+          assertTrue(values.get(0).matches("(1|2|5)0*"), chart + " top: " + values.get(0));
+          List<String> times =
+              browser.findElements(By.cssSelector("#" + chart + " .xlabel")).stream()
+                  .map(e -> e.getText())
+                  .toList();
+          assertEquals(List.of("10 min ago", "now"), times, chart + " time axis");
+          String now = browser.findElement(By.id(chart + "-now")).getText();
+          assertTrue(now.matches("[0-9]+(\\.[0-9])?"), chart + " newest value: " + now);
+        }
       } finally {
         browser.quit();
       }
