@@ -70,7 +70,7 @@ sorted=$(printf '%s\n' "${times[@]}" | sort -n)
 count=${#times[@]}
 if [ "$count" -gt 0 ]; then
   median=$(printf '%s\n' "$sorted" | sed -n "$(( (count + 1) / 2 ))p")
-  say "runs: $runs, formed: $count, failed: $failures; ms min $(printf '%s\n' "$sorted" | head -1)," \
+  say "runs: $runs, formed: $count, failed: $failures; ms min $(printf "%s\n" "$sorted" | sed -n 1p)," \
       "median $median, max $(printf '%s\n' "$sorted" | tail -1) (includes JVM start)"
 fi
 [ "$failures" -eq 0 ]

@@ -28,7 +28,7 @@ die() { printf '[local] error: %s\n' "$*" >&2; exit 1; }
 pick_java() {
   for candidate in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/temurin-21-jdk-amd64; do
     if [ -n "$candidate" ] && [ -x "$candidate/bin/java" ] \
-      && "$candidate/bin/java" -version 2>&1 | grep -qE 'version "(2[1-9]|[3-9][0-9])'; then
+      && grep -qE 'version "(2[1-9]|[3-9][0-9])' <<<"$("$candidate/bin/java" -version 2>&1)"; then
       echo "$candidate"; return 0
     fi
   done

@@ -14,7 +14,7 @@ die() { printf '[shell] error: %s\n' "$*" >&2; exit 1; }
 java_home=""
 for candidate in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/temurin-21-jdk-amd64; do
   if [ -n "$candidate" ] && [ -x "$candidate/bin/java" ] \
-    && "$candidate/bin/java" -version 2>&1 | grep -qE 'version "(2[1-9]|[3-9][0-9])'; then
+    && grep -qE 'version "(2[1-9]|[3-9][0-9])' <<<"$("$candidate/bin/java" -version 2>&1)"; then
     java_home="$candidate"; break
   fi
 done
