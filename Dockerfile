@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1.7
 # One build, three images: `--target api`, `--target worker` (which also runs the cluster shell
 # with QUARKUS_PROFILE=shell) and `--target sysmon`. docker-compose.yml builds them.
 

@@ -6,6 +6,7 @@
 # It runs against docker compose when a Docker engine answers, else local mode (scripts/local.sh);
 # --compose or --local force one. --detach leaves the session running without attaching (CI).
 # Stop: tmux kill-session -t conveyor, then scripts/local.sh down (or docker compose down).
+# Compose mode publishes the balancer on LB_PORT (8080), sysmon on SYSMON_PORT (5984).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -42,16 +43,23 @@ if [ "$mode" = compose ]; then
   say "starting the system with docker compose"
   (cd "$root" && docker compose up --build -d --scale api=2 --scale worker=3)
   lb="http://localhost:${LB_PORT:-8080}"
-  shell_cmd="docker compose run --rm shell"
-  echo "docker compose logs -f --no-log-prefix sysmon" >"$panes/glance.sh"
-  echo "docker compose logs -f worker" >"$panes/workers.sh"
-  echo "docker compose logs -f api lb" >"$panes/apis.sh"
+  shell_cmd="docker compose --profile tools run --rm shell"
+  # the panes talk to the same engine and files as this script (a tmux server started earlier
+  # would not pass DOCKER_HOST, DOCKER_CONFIG or COMPOSE_FILE on)
+  engine_env=""
+  for var in DOCKER_HOST DOCKER_CONFIG COMPOSE_FILE; do
+    [ -z "${!var:-}" ] || engine_env+="export $var=$(printf '%q' "${!var}"); "
+  done
+  echo "${engine_env}docker compose logs -f --no-log-prefix sysmon" >"$panes/glance.sh"
+  echo "${engine_env}docker compose logs -f worker" >"$panes/workers.sh"
+  echo "${engine_env}docker compose logs -f api lb" >"$panes/apis.sh"
+  shell_cmd="${engine_env}exec $shell_cmd"
 else
   say "starting the system in local mode (scripts/local.sh up)"
   WORKERS="${WORKERS:-3}" "$root/scripts/local.sh" up
   . "$root/.local/ports"
   lb="http://localhost:$api_port"
-  shell_cmd="$root/scripts/shell.sh"
+  shell_cmd="exec $root/scripts/shell.sh"
   echo "tail -n 40 -F $root/.local/sysmon.log" >"$panes/glance.sh"
   echo "tail -n 20 -F $root/.local/worker-*.log" >"$panes/workers.sh"
   echo "tail -n 20 -F $root/.local/api-*.log $root/.local/haproxy.log" >"$panes/apis.sh"
@@ -64,7 +72,7 @@ while true; do
   sleep 5
 done
 CLIENT
-echo "exec $shell_cmd" >"$panes/shell.sh"
+echo "$shell_cmd" >"$panes/shell.sh"
 
 say "opening tmux session '$session'"
 tmux new-session -d -s "$session" -n demo -x 220 -y 60 -c "$root" "bash $panes/glance.sh"

@@ -25,22 +25,12 @@ export QUARKUS_ANALYTICS_DISABLED=true
 say() { printf '[local] %s\n' "$*"; }
 die() { printf '[local] error: %s\n' "$*" >&2; exit 1; }
 
-pick_java() {
-  for candidate in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/temurin-21-jdk-amd64; do
-    if [ -n "$candidate" ] && [ -x "$candidate/bin/java" ] \
-      && grep -qE 'version "(2[1-9]|[3-9][0-9])' <<<"$("$candidate/bin/java" -version 2>&1)"; then
-      echo "$candidate"; return 0
-    fi
-  done
-  die "no JDK 21 or newer found: set JAVA_HOME (e.g. apt-get install temurin-21-jdk)"
-}
+. "$root/scripts/lib/setup.sh"
 
+# what a fresh machine lacks is installed (as root on Debian), else named in one line
 prerequisites() {
-  command -v redis-server >/dev/null || die "redis-server not found: apt-get install -y redis-server"
-  command -v redis-cli >/dev/null || die "redis-cli not found: apt-get install -y redis-tools"
-  command -v curl >/dev/null || die "curl not found: apt-get install -y curl"
-  command -v haproxy >/dev/null || die "haproxy not found: apt-get install -y haproxy"
-  JAVA_HOME="$(pick_java)"; export JAVA_HOME
+  ensure_programs redis-server:redis-server redis-cli:redis-tools curl:curl haproxy:haproxy
+  find_jdk || die "no JDK 21 or newer found: install one (e.g. Temurin 21) and set JAVA_HOME"
 }
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }

@@ -11,14 +11,8 @@ jar="$root/worker/target/quarkus-app/quarkus-run.jar"
 
 die() { printf '[shell] error: %s\n' "$*" >&2; exit 1; }
 
-java_home=""
-for candidate in "${JAVA_HOME:-}" /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/temurin-21-jdk-amd64; do
-  if [ -n "$candidate" ] && [ -x "$candidate/bin/java" ] \
-    && grep -qE 'version "(2[1-9]|[3-9][0-9])' <<<"$("$candidate/bin/java" -version 2>&1)"; then
-    java_home="$candidate"; break
-  fi
-done
-[ -n "$java_home" ] || die "no JDK 21 or newer found: set JAVA_HOME"
+. "$root/scripts/lib/setup.sh"
+find_jdk || die "no JDK 21 or newer found: set JAVA_HOME"
 [ -f "$jar" ] || die "$jar missing: run scripts/local.sh up (it builds) or ./mvnw -B package -DskipTests"
 
 if [ -z "${REDIS_URL:-}" ]; then
@@ -32,4 +26,4 @@ fi
 
 export REDIS_URL CLUSTER_SECRET="${CLUSTER_SECRET:-}" CLUSTER_BIND_ADDR="${CLUSTER_BIND_ADDR:-non_loopback}" \
   CLUSTER_PORT="${CLUSTER_PORT:-7800}" QUARKUS_PROFILE=shell QUARKUS_ANALYTICS_DISABLED=true QUARKUS_HTTP_PORT=0
-exec "$java_home/bin/java" -Xmx128m -jar "$jar"
+exec "$JAVA_HOME/bin/java" -Xmx128m -jar "$jar"

@@ -1,79 +1,359 @@
 package dev.conveyor.system;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.testkit.RedisServers;
-import java.io.File;
+import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.HashSet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.testcontainers.DockerClientFactory;
-import org.testcontainers.containers.ComposeContainer;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * docker-compose.yml end to end, where a Docker engine runs: built from the Dockerfile, two apis
- * and two workers behind HAProxy; jobs go through the balancer to both apis and are worked; sysmon
- * sees the workers. Without a Docker engine (these build machines) it reports that it did not run:
- * CI lints the compose file (dclint) and local mode runs the same topology as processes.
+ * The committed docker-compose.yml end to end, in a real Docker engine: built from the Dockerfile,
+ * 2 apis and 3 workers behind HAProxy, and then what an operator does to it — the seed's
+ * walk-through through the balancer, scaling, a killed worker, a rolling restart of the apis, a
+ * Redis stop, and {@code down -v}. scripts/compose-test.sh (and scripts/test.sh) provide the
+ * engine; where none answers the class is skipped, except in CI ({@code CI=true}) or with {@code
+ * CONVEYOR_COMPOSE_REQUIRED=1}, where that is a failure. The steps share one stack, in order.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ComposeIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String PROJECT = "conveyor-it";
+  private static final Duration RESULT_TTL = Duration.ofSeconds(4);
+
+  private static Compose compose;
+  private static Endpoint lb;
+  private static int statsPort;
+  private static int sysmonPort;
+
+  @BeforeAll
+  static void up() {
+    boolean required =
+        "true".equalsIgnoreCase(System.getenv("CI"))
+            || "1".equals(System.getenv("CONVEYOR_COMPOSE_REQUIRED"));
+    boolean engine = Compose.engineAnswers();
+    if (required) {
+      assertTrue(
+          engine,
+          "no Docker engine answers (DOCKER_HOST="
+              + System.getenv("DOCKER_HOST")
+              + "): run this through scripts/compose-test.sh or scripts/test.sh, which start one");
+    }
+    Assumptions.assumeTrue(
+        engine,
+        "no Docker engine answers: docker-compose.yml was not run (scripts/compose-test.sh"
+            + " starts one as root on Debian)");
+    int lbPort = RedisServers.freePort();
+    statsPort = RedisServers.freePort();
+    sysmonPort = RedisServers.freePort();
+    compose =
+        new Compose(
+            PROJECT,
+            Map.of(
+                "LB_PORT", Integer.toString(lbPort),
+                "LB_STATS_PORT", Integer.toString(statsPort),
+                "SYSMON_PORT", Integer.toString(sysmonPort),
+                "WORK_DURATION", "1s",
+                "RESULT_TTL", RESULT_TTL.toSeconds() + "s"));
+    compose.compose(120, "down", "-v", "--remove-orphans"); // what an interrupted run left
+    compose.compose(
+        900,
+        "up",
+        "--build",
+        "-d",
+        "--scale",
+        "api=2",
+        "--scale",
+        "worker=3",
+        "--wait",
+        "--wait-timeout",
+        "180");
+    lb = Endpoint.at(lbPort);
+  }
+
+  @AfterAll
+  static void down() {
+    if (compose != null) {
+      compose.compose(120, "down", "-v", "--remove-orphans");
+    }
+  }
 
   @Test
-  void theComposeFileRunsTheWholeSystem() throws Exception {
-    Assumptions.assumeTrue(
-        DockerClientFactory.instance().isDockerAvailable(),
-        "no Docker engine on this machine: docker-compose.yml was not run (CI lints it with"
-            + " dclint; local mode runs the same topology)");
-    int lbPort = RedisServers.freePort();
-    try (ComposeContainer compose =
-        new ComposeContainer(new File("../docker-compose.yml"))
-            .withBuild(true)
-            .withEnv("LB_PORT", Integer.toString(lbPort))
-            .withEnv("WORK_DURATION", "200ms")
-            .withScaledService("api", 2)
-            .withScaledService("worker", 2)) {
-      compose.start();
-      Endpoint lb = Endpoint.at(lbPort);
-      Awaitility.await("the balancer answers")
-          .atMost(Duration.ofMinutes(3))
-          .ignoreExceptions()
-          .until(() -> lb.get("/lb/health").statusCode() == 200);
-      Set<String> apis = new HashSet<>();
-      Set<String> ids = new HashSet<>();
-      for (int i = 0; i < 10; i++) {
-        JsonNode accepted =
-            JSON.readTree(lb.post("/api/v1/work", "{\"data\":\"compose " + i + "\"}").body());
-        apis.add(accepted.get("accepted_by").asText());
-        ids.add(accepted.get("callback").asText());
+  @Order(1)
+  void everyHealthcheckTurnsHealthyAndNothingRunsAsRoot() throws Exception {
+    Map<String, Integer> expected = Map.of("api", 2, "worker", 3, "lb", 1, "redis", 1, "sysmon", 1);
+    List<JsonNode> containers = compose.containers();
+    for (var service : expected.entrySet()) {
+      List<JsonNode> mine =
+          containers.stream()
+              .filter(c -> c.path("Service").asText().equals(service.getKey()))
+              .toList();
+      assertEquals(service.getValue(), mine.size(), service.getKey() + ": " + mine);
+      for (JsonNode container : mine) {
+        String name = container.path("Name").asText();
+        assertEquals("running", container.path("State").asText(), name);
+        String health =
+            compose.inspect(name, "{{if .State.Health}}{{.State.Health.Status}}{{end}}");
+        if (!service.getKey().equals("lb")) { // HAProxy's image has no HEALTHCHECK
+          assertEquals("healthy", health, name + " HEALTHCHECK");
+        }
+        String uid = compose.docker(30, "exec", name, "id", "-u").out().trim();
+        assertNotEquals("0", uid, name + " runs as root");
       }
-      assertEquals(2, apis.size(), "both apis behind the balancer: " + apis);
-      Awaitility.await("every job worked")
-          .atMost(Duration.ofMinutes(1))
+    }
+    // Redis is reached by the services only; the pages are on their published ports
+    assertEquals(
+        "",
+        compose.inspect(
+            compose.ids("redis").get(0),
+            "{{range $p, $b := .NetworkSettings.Ports}}{{if $b}}{{$p}}{{end}}{{end}}"),
+        "redis publishes no port on the host");
+    HttpResponse<String> page = Endpoint.at(sysmonPort).get("/");
+    assertEquals(200, page.statusCode());
+    assertTrue(page.body().contains("<html"), "sysmon's page");
+    HttpResponse<String> stats = Endpoint.at(statsPort).get("/stats");
+    assertEquals(200, stats.statusCode());
+    assertTrue(stats.body().contains("apis"), "HAProxy's stats page lists the apis");
+  }
+
+  @Test
+  @Order(2)
+  void theSeedWalkthroughThroughTheBalancer() throws Exception {
+    // with the workers stopped the job waits: pending, as in the seed's README
+    compose.compose(120, "stop", "worker");
+    HttpResponse<String> accepted = lb.post("/api/v1/work", "{\"data\":\"foo\"}");
+    assertEquals(200, accepted.statusCode(), accepted.body());
+    JsonNode answer = JSON.readTree(accepted.body());
+    assertEquals("ACBD18DB4CC2F85CEDEF654FCCC4A4D8", answer.get("callback").asText());
+    assertEquals("accepted", answer.get("status").asText());
+    assertEquals("foo", answer.get("data").asText());
+    String id = answer.get("callback").asText();
+    assertEquals("pending", status(id));
+    compose.compose(300, "start", "worker");
+    JsonNode working = lb.awaitStatus(id, "working");
+    assertTrue(working.path("worker").asText().startsWith("worker-"), working.toString());
+    JsonNode worked = lb.awaitStatus(id, "worked");
+    assertEquals(3, worked.path("result").path("bytes").asInt(), worked.toString());
+    Awaitility.await("404 after RESULT_TTL")
+        .atMost(RESULT_TTL.plusSeconds(5))
+        .pollInterval(Duration.ofMillis(200))
+        .until(() -> lb.get("/api/v1/work/" + id).statusCode() == 404);
+    Set<String> apis = new TreeSet<>();
+    for (int i = 0; i < 8; i++) {
+      apis.add(accept("seed " + i).get("accepted_by").asText());
+    }
+    assertEquals(2, apis.size(), "both apis behind the balancer: " + apis);
+  }
+
+  @Test
+  @Order(3)
+  void sysmonAndTheShellAgreeWhileTheWorkersScale() throws Exception {
+    for (int workers : new int[] {1, 3}) {
+      compose.compose(
+          600,
+          "up",
+          "-d",
+          "--no-recreate",
+          "--scale",
+          "api=2",
+          "--scale",
+          "worker=" + workers,
+          "--wait",
+          "--wait-timeout",
+          "120");
+      Set<String> seen = new TreeSet<>();
+      Awaitility.await("sysmon lists " + workers + " workers")
+          .atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(500))
+          .ignoreExceptions()
           .until(
               () -> {
-                for (String id : ids) {
-                  if (!lb.get("/api/v1/work/" + id).body().contains("\"worked\"")) {
-                    return false;
+                seen.clear();
+                for (JsonNode node :
+                    JSON.readTree(Endpoint.at(sysmonPort).get("/api/workers").body())) {
+                  if (node.path("role").asText().equals("worker")) {
+                    seen.add(node.path("name").asText());
                   }
                 }
-                return true;
+                return seen.size() == workers;
               });
-      JsonNode overview = JSON.readTree(Endpoint.at(5984).get("/api/overview").body());
-      long workers = 0;
-      for (JsonNode node : overview.get("nodes")) {
-        if (node.get("role").asText().equals("worker")) {
-          workers++;
+      String members =
+          compose
+              .composeWithInput(
+                  "members\n", 300, "--profile", "tools", "run", "--rm", "-T", "shell")
+              .out();
+      Set<String> inShell = new TreeSet<>();
+      for (String line : members.split("\n")) {
+        if (line.startsWith("worker-")) {
+          inShell.add(line.split("\\s+")[0]);
         }
       }
-      assertTrue(workers >= 2, "sysmon sees the workers: " + overview.get("nodes"));
+      assertEquals(seen, inShell, "the shell's members and sysmon's workers:\n" + members);
     }
+  }
+
+  @Test
+  @Order(4)
+  void aKilledWorkerContainersJobIsWorkedElsewhere() throws Exception {
+    String id = accept("killed worker " + System.nanoTime()).get("callback").asText();
+    JsonNode working = lb.awaitStatus(id, "working");
+    String node = working.get("worker").asText();
+    String container = node.substring(node.indexOf('@') + 1); // a container's host name is its id
+    long killed = System.nanoTime();
+    compose.docker(30, "kill", container);
+    JsonNode worked = lb.awaitStatus(id, "worked");
+    long millis = (System.nanoTime() - killed) / 1_000_000;
+    assertNotEquals(node, worked.get("worked_by").asText(), worked.toString());
+    assertEquals(1, worked.path("recoveries").asInt(), worked.toString());
+    assertTrue(millis <= 5_000, "worked elsewhere " + millis + " ms after the kill");
+    compose.compose(
+        600,
+        "up",
+        "-d",
+        "--no-recreate",
+        "--scale",
+        "api=2",
+        "--scale",
+        "worker=3",
+        "--wait",
+        "--wait-timeout",
+        "120");
+  }
+
+  @Test
+  @Order(5)
+  void aRollingRestartOfTheApisCostsNoClientARequest() throws Exception {
+    AtomicBoolean running = new AtomicBoolean(true);
+    AtomicInteger answered = new AtomicInteger();
+    ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
+    Thread client =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  int i = 0;
+                  while (running.get()) {
+                    try {
+                      HttpResponse<String> r =
+                          lb.post("/api/v1/work", "{\"data\":\"rolling " + i++ + "\"}");
+                      if (r.statusCode() != 200) {
+                        errors.add(r.statusCode() + " " + r.body());
+                      }
+                      answered.incrementAndGet();
+                      Thread.sleep(20);
+                    } catch (Exception e) {
+                      errors.add(e.toString());
+                    }
+                  }
+                });
+    try {
+      for (String api : compose.ids("api")) {
+        compose.docker(60, "stop", api);
+        compose.docker(60, "start", api);
+        Awaitility.await(api + " healthy and back in HAProxy's rotation")
+            .atMost(Duration.ofSeconds(60))
+            .pollInterval(Duration.ofMillis(250))
+            .ignoreExceptions()
+            .until(
+                () ->
+                    compose.inspect(api, "{{.State.Health.Status}}").equals("healthy")
+                        && serversUp() == 2);
+      }
+    } finally {
+      running.set(false);
+      client.join();
+    }
+    assertTrue(answered.get() > 50, "the client loop ran: " + answered.get());
+    assertEquals(List.of(), new ArrayList<>(errors), "client errors during the rolling restart");
+  }
+
+  @Test
+  @Order(6)
+  void aRedisStopAnswers503FastAndLosesNothing() throws Exception {
+    // jobs acknowledged while no worker runs stay pending: they must all be there after Redis
+    compose.compose(120, "stop", "worker");
+    List<String> acknowledged = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      acknowledged.add(accept("kept " + i + " " + System.nanoTime()).get("callback").asText());
+    }
+    compose.compose(120, "stop", "redis");
+    long start = System.nanoTime();
+    HttpResponse<String> refused = lb.post("/api/v1/work", "{\"data\":\"while redis is down\"}");
+    long millis = (System.nanoTime() - start) / 1_000_000;
+    assertEquals(503, refused.statusCode(), refused.body());
+    assertTrue(
+        refused.headers().firstValue("Retry-After").isPresent(),
+        refused.headers().map().toString());
+    assertTrue(refused.body().startsWith("{"), "JSON: " + refused.body());
+    assertTrue(millis <= 1_000, "503 in " + millis + " ms");
+    compose.compose(120, "start", "redis");
+    Awaitility.await("the apis accept again")
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(250))
+        .ignoreExceptions()
+        .until(() -> lb.post("/api/v1/work", "{\"data\":\"redis is back\"}").statusCode() == 200);
+    for (String id : acknowledged) {
+      assertEquals("pending", status(id), id + " after the Redis restart");
+    }
+    compose.compose(300, "start", "worker");
+    for (String id : acknowledged) {
+      lb.awaitStatus(id, "worked");
+    }
+  }
+
+  @Test
+  @Order(7)
+  void downRemovesEveryContainerNetworkAndVolume() {
+    compose.compose(300, "down", "-v");
+    String label = "label=com.docker.compose.project=" + PROJECT;
+    assertEquals("", compose.docker(30, "ps", "-aq", "--filter", label).out().trim());
+    assertEquals("", compose.docker(30, "network", "ls", "-q", "--filter", label).out().trim());
+    assertEquals("", compose.docker(30, "volume", "ls", "-q", "--filter", label).out().trim());
+    assertFalse(compose.containers().iterator().hasNext(), "compose ps after down");
+  }
+
+  private static JsonNode accept(String data) throws Exception {
+    HttpResponse<String> response = lb.post("/api/v1/work", "{\"data\":\"" + data + "\"}");
+    assertEquals(200, response.statusCode(), response.body());
+    return JSON.readTree(response.body());
+  }
+
+  private static String status(String id) throws Exception {
+    return JSON.readTree(lb.get("/api/v1/work/" + id).body()).path("status").asText();
+  }
+
+  /** How many servers of the backend `apis` HAProxy has UP, from its stats CSV. */
+  private static int serversUp() throws Exception {
+    int up = 0;
+    for (String row : Endpoint.at(statsPort).get("/stats;csv").body().split("\n")) {
+      String[] cells = row.split(",");
+      if (cells.length > 17
+          && cells[0].equals("apis")
+          && !cells[1].equals("BACKEND")
+          && cells[17].equals("UP")) {
+        up++;
+      }
+    }
+    return up;
   }
 }

@@ -15,6 +15,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -100,30 +101,21 @@ class SysmonConsoleIT {
         assertTrue(
             browser.getCurrentUrl().indexOf("typed") < 0, "the token never goes into the URL");
         // the nodes keep their order between updates: by role, then name
-        String first =
-            browser.findElement(By.cssSelector("#nodes tbody tr")).getAttribute("data-node");
+        String first = firstNode(browser);
         String updated = browser.findElement(By.id("updated")).getText();
         wait.until(d -> !d.findElement(By.id("updated")).getText().equals(updated));
-        assertEquals(
-            first,
-            browser.findElement(By.cssSelector("#nodes tbody tr")).getAttribute("data-node"));
+        assertEquals(first, firstNode(browser));
         assertEquals("sysmon@browser", first, "sysmon's role sorts before worker");
         // the charts have their axes (values from 0 to a round maximum, time up to now) and say
         // their newest value
         for (String chart : List.of("chart-depth", "chart-rate")) {
-          List<String> values =
-              browser.findElements(By.cssSelector("#" + chart + " .ylabel")).stream()
-                  .map(e -> e.getText())
-                  .toList();
+          List<String> values = texts(browser, "#" + chart + " .ylabel");
           assertEquals(2, values.size(), chart + " value axis: " + values);
           assertEquals("0", values.get(1), chart);
           assertTrue(values.get(0).matches("(1|2|5)0*"), chart + " top: " + values.get(0));
-          List<String> times =
-              browser.findElements(By.cssSelector("#" + chart + " .xlabel")).stream()
-                  .map(e -> e.getText())
-                  .toList();
+          List<String> times = texts(browser, "#" + chart + " .xlabel");
           assertEquals(List.of("10 min ago", "now"), times, chart + " time axis");
-          String now = browser.findElement(By.id(chart + "-now")).getText();
+          String now = texts(browser, "#" + chart + "-now").get(0);
           assertTrue(now.matches("[0-9]+(\\.[0-9])?"), chart + " newest value: " + now);
         }
       } finally {
@@ -210,5 +202,26 @@ class SysmonConsoleIT {
         browser.quit();
       }
     }
+  }
+
+  /**
+   * The texts of what {@code selector} matches, read in one script run: the page redraws its charts
+   * every update, so elements found one call earlier may already be replaced.
+   */
+  @SuppressWarnings("unchecked")
+  private static List<String> texts(WebDriver browser, String selector) {
+    return (List<String>)
+        ((JavascriptExecutor) browser)
+            .executeScript(
+                "return Array.from(document.querySelectorAll(arguments[0]),"
+                    + " e => e.textContent.trim())",
+                selector);
+  }
+
+  private static String firstNode(WebDriver browser) {
+    return (String)
+        ((JavascriptExecutor) browser)
+            .executeScript(
+                "return document.querySelector('#nodes tbody tr').getAttribute('data-node')");
   }
 }

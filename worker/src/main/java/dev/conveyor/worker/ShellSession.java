@@ -15,6 +15,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.CompletionException;
 
 /**
  * The worker jar in the {@code shell} profile: joins the cluster as a shell (no jobs; it answers
@@ -78,6 +79,11 @@ public class ShellSession {
         ledger.heartbeat(node, config.heartbeatInterval(), entry).await().indefinitely();
       } catch (StorageUnavailableException e) {
         // the queue and ledger commands say so when they fail
+      } catch (CompletionException e) {
+        if (e.getCause() instanceof InterruptedException) {
+          return; // the session ended while a beat was on its way
+        }
+        throw e;
       }
       if (!Sleep.interruptibly(config.heartbeatInterval())) {
         return;

@@ -41,6 +41,9 @@ final class ClusterStack {
   /** How long a suspicion is checked before the member is excluded. */
   static final Duration SUSPICION_CHECK = Duration.ofMillis(500);
 
+  /** How long a connection to a member may take before that member counts as unreachable. */
+  static final Duration CONNECT_TIMEOUT = Duration.ofMillis(500);
+
   private static final short TOKEN_MAGIC = 1732;
 
   static {
@@ -57,6 +60,11 @@ final class ClusterStack {
     tcp.setBindAddress(bindAddress);
     tcp.setBindPort(settings.port());
     tcp.setPortRange(settings.port() == 0 ? 0 : PORT_RANGE);
+    // a member's address can vanish with it (a killed container takes its IP along): a connect
+    // then hangs unanswered instead of being refused, and every send to the dead member (the
+    // suspicion, its check, the new view) would wait out JGroups' 2 s default. A LAN connects in
+    // well under a millisecond
+    tcp.setSockConnTimeout((int) CONNECT_TIMEOUT.toMillis());
     if (settings.externalAddress().isPresent()) {
       tcp.setExternalAddr(InetAddress.getByName(settings.externalAddress().get()));
     }
@@ -70,7 +78,9 @@ final class ClusterStack {
     stack.add(new MERGE3().setMinInterval(300).setMaxInterval(1000).setCheckInterval(1600));
     // a killed process closes its sockets: suspected at once; a lost host by silence. Its server
     // socket binds where the transport does (left alone, it listens on every interface)
-    stack.add(new FD_SOCK2().setBindAddress(bindAddress));
+    FD_SOCK2 sockets = new FD_SOCK2().setBindAddress(bindAddress);
+    sockets.setValue("connect_timeout", (int) CONNECT_TIMEOUT.toMillis());
+    stack.add(sockets);
     stack.add(new FD_ALL3().setTimeout(SILENCE_SUSPECTED.toMillis()).setInterval(1000));
     stack.add(new VERIFY_SUSPECT2().setTimeout(SUSPICION_CHECK.toMillis()));
     stack.add(new NAKACK2().useMcastXmit(false));
