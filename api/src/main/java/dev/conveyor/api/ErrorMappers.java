@@ -8,14 +8,12 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 /**
  * Every error leaves as JSON {@code {"error":"…"}} with the right status: never an HTML page, a
- * stack trace or an internal detail. A Redis outage is logged once when it starts and once when it
- * ends, not once per request.
+ * stack trace or an internal detail.
  */
 public class ErrorMappers {
 
@@ -23,8 +21,6 @@ public class ErrorMappers {
 
   /** Seconds a client should wait before retrying after a 503. */
   static final String RETRY_AFTER_SECONDS = "1";
-
-  private static final AtomicBoolean STORAGE_DOWN = new AtomicBoolean();
 
   // refusals by status, and Redis errors: on /q/metrics beside Quarkus' own HTTP metrics
   private static void refused(int status) {
@@ -39,13 +35,6 @@ public class ErrorMappers {
         .build();
   }
 
-  /** Called after any successful Redis call, to log the end of an outage once. */
-  static void storageAnswered() {
-    if (STORAGE_DOWN.compareAndSet(true, false)) {
-      LOG.info("Redis answers again: accepting work");
-    }
-  }
-
   @ServerExceptionMapper
   public Response invalid(InvalidWorkException e) {
     return json(e.status(), e.getMessage());
@@ -53,12 +42,7 @@ public class ErrorMappers {
 
   @ServerExceptionMapper
   public Response storageUnavailable(StorageUnavailableException e) {
-    Metrics.counter("conveyor.redis.errors").increment();
-    if (STORAGE_DOWN.compareAndSet(false, true)) {
-      LOG.warnf(
-          "Redis unavailable, answering 503 until it returns (REDIS_URL: is the redis service up?): %s",
-          e.getMessage());
-    }
+    Metrics.counter("conveyor.redis.errors").increment(); // the outage's log lines: StorageGate
     return Response.fromResponse(json(503, "storage unavailable"))
         .header("Retry-After", RETRY_AFTER_SECONDS)
         .build();

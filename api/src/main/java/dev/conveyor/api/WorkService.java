@@ -43,6 +43,7 @@ public class WorkService {
   private final CancelTokens tokens;
   private final Duration cancelledTtl;
   private final Set<String> notifyHosts;
+  private final StorageGate gate;
 
   public WorkService(
       JobQueue queue,
@@ -52,8 +53,10 @@ public class WorkService {
       ObjectMapper json,
       MeterRegistry metrics,
       CancelTokens tokens,
-      ApiConfig config) {
+      ApiConfig config,
+      StorageGate gate) {
     this.queue = queue;
+    this.gate = gate;
     this.tokens = tokens;
     this.cancelledTtl = config.resultTtl();
     this.notifyHosts = NotifyUrl.allowedHosts(config.notifyAllowedHosts().orElse(""));
@@ -99,11 +102,12 @@ public class WorkService {
     JobQueue.Work work = new JobQueue.Work(id, data, spec);
     // the token's secret is read from Redis once, when CANCEL_SECRET is not set
     Uni<JobQueue.Submission> submitted =
-        tokens.isReady()
-            ? submitter.submit(work)
-            : tokens.ready().flatMap(ready -> submitter.submit(work));
+        gate.through(
+            () ->
+                tokens.isReady()
+                    ? submitter.submit(work)
+                    : tokens.ready().flatMap(ready -> submitter.submit(work)));
     return submitted
-        .invoke(ErrorMappers::storageAnswered)
         .invoke(s -> (s.queued() ? accepted : deduplicated).increment())
         .map(
             s ->
@@ -129,9 +133,7 @@ public class WorkService {
    * failed, 404 when there is no such job. The view is read after the cancel.
    */
   public Uni<Cancelled> cancel(String id) {
-    return queue
-        .cancel(id, cancelledTtl)
-        .invoke(ErrorMappers::storageAnswered)
+    return gate.through(() -> queue.cancel(id, cancelledTtl))
         .flatMap(
             done -> {
               if (done.before().isEmpty()) {
@@ -152,9 +154,7 @@ public class WorkService {
 
   /** The job's public view, or empty when Redis has no such job (unknown, or expired). */
   public Uni<Optional<Map<String, Object>>> status(String id) {
-    return queue
-        .find(id)
-        .invoke(ErrorMappers::storageAnswered)
+    return gate.through(() -> queue.find(id))
         .flatMap(
             found -> {
               if (found.isEmpty()) {

@@ -91,4 +91,29 @@ class StorageOutageTest {
     server.thaw();
     worksAgainWithoutARestart();
   }
+
+  @Test
+  void onceRedisIsKnownDownEveryRequestIsAnsweredWithoutWaitingOutTheTimeout() {
+    given().get("/q/health/ready").then().statusCode(200);
+    server.freeze(); // silent, as a stopped container's address is: no refusal, no answer
+    given().body("{\"data\":\"first\"}").post("/api/v1/work").then().statusCode(503);
+    // REDIS_TIMEOUT is 500 ms: each of these would take that long if it were sent to Redis
+    for (int i = 0; i < 10; i++) {
+      given()
+          .body("{\"data\":\"then " + i + "\"}")
+          .post("/api/v1/work")
+          .then()
+          .time(lessThan(300L), TimeUnit.MILLISECONDS)
+          .statusCode(503)
+          .header("Retry-After", "1")
+          .body("error", equalTo("storage unavailable"));
+      given()
+          .get("/api/v1/work/" + FOO)
+          .then()
+          .time(lessThan(300L), TimeUnit.MILLISECONDS)
+          .statusCode(503);
+    }
+    server.thaw();
+    worksAgainWithoutARestart();
+  }
 }
