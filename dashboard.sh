@@ -43,7 +43,9 @@ if [ "$mode" = compose ]; then
   say "starting the system with docker compose"
   (cd "$root" && docker compose up --build -d --scale api=2 --scale worker=3)
   lb="http://localhost:${LB_PORT:-8080}"
-  shell_cmd="docker compose --profile tools run --rm shell"
+  # built like the services (up --build skips a profile's); no TTY (-T): when the pane closes,
+  # the shell's stdin ends and so does its container
+  shell_cmd="docker compose --profile tools run --build --rm -T -e SHELL_PROMPT=always shell"
   # the panes talk to the same engine and files as this script (a tmux server started earlier
   # would not pass DOCKER_HOST, DOCKER_CONFIG or COMPOSE_FILE on)
   engine_env=""
@@ -79,8 +81,9 @@ tmux new-session -d -s "$session" -n demo -x 220 -y 60 -c "$root" "bash $panes/g
 tmux split-window -t "$session:demo" -h -c "$root" "bash $panes/client.sh"
 tmux split-window -t "$session:demo.0" -v -c "$root" "bash $panes/workers.sh"
 tmux split-window -t "$session:demo.2" -h -c "$root" "bash $panes/apis.sh"
-tmux split-window -t "$session:demo.1" -v -c "$root" "bash $panes/shell.sh"
-tmux select-pane -t "$session:demo.4"
+shell_pane=$(tmux split-window -t "$session:demo.1" -v -c "$root" -P -F '#{pane_id}' "bash $panes/shell.sh")
+# the shell takes the keyboard (pane indexes follow the layout, so it is found by its id)
+tmux select-pane -t "$shell_pane"
 if [ "$attach" = 1 ]; then
   exec tmux attach -t "$session"
 fi

@@ -201,7 +201,7 @@ class ComposeIT {
       String members =
           compose
               .composeWithInput(
-                  "members\n", 300, "--profile", "tools", "run", "--rm", "-T", "shell")
+                  "members\n", 300, "--profile", "tools", "run", "--build", "--rm", "-T", "shell")
               .out();
       Set<String> inShell = new TreeSet<>();
       for (String line : members.split("\n")) {

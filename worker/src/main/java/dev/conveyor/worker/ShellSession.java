@@ -56,7 +56,12 @@ public class ShellSession {
     try {
       BufferedReader in =
           new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-      return new ClusterShell(cluster, ledger, queue, out).run(in, System.console() != null);
+      // a prompt on a terminal; SHELL_PROMPT=always gives one where stdin is a pipe that a person
+      // types into (the dashboard's pane runs the container without a TTY, so that closing the
+      // pane ends the shell: a TTY would keep the container alive with nobody attached)
+      boolean prompt =
+          System.console() != null || "always".equalsIgnoreCase(System.getenv("SHELL_PROMPT"));
+      return new ClusterShell(cluster, ledger, queue, out).run(in, prompt);
     } catch (Exception e) {
       out.println("shell failed: " + e.getMessage());
       return 1;
