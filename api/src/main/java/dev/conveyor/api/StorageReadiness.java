@@ -13,15 +13,21 @@ import org.eclipse.microprofile.health.Readiness;
 public class StorageReadiness implements AsyncHealthCheck {
 
   private final JobQueue queue;
+  private final StorageGate gate;
 
-  public StorageReadiness(JobQueue queue) {
+  public StorageReadiness(JobQueue queue, StorageGate gate) {
     this.queue = queue;
+    this.gate = gate;
   }
 
+  /** A PING like the gate's probe: its answer opens or closes the gate too (one truth). */
   @Override
   public Uni<HealthCheckResponse> call() {
     return queue
         .ping()
+        .invoke(ok -> gate.answered())
+        .onFailure()
+        .invoke(gate::failed)
         .map(ok -> HealthCheckResponse.up("redis"))
         .onFailure()
         .recoverWithItem(

@@ -50,7 +50,9 @@ class RedisOutageIT {
         Service api =
             Service.start("api", RedisServers.freePort(), Map.of("REDIS_URL", redis.url()));
         Service worker1 = worker(redis, "w1");
-        Service worker2 = worker(redis, "w2")) {
+        Service worker2 = worker(redis, "w2");
+        Haproxy lb = Haproxy.start(RedisServers.freePort(), List.of(api.port()))) {
+      Endpoint through = Endpoint.at(lb.port());
       List<String> before = new ArrayList<>();
       for (int i = 0; i < 20; i++) {
         before.add(post(api, "before the outage " + i));
@@ -74,6 +76,15 @@ class RedisOutageIT {
         assertTrue(post.body().contains("storage unavailable"), post.body());
         refused++;
         assertEquals(503, api.get("/q/health/ready").statusCode());
+        // the api stays in the balancer's rotation and answers for itself: a bad request is
+        // told so (400), good work gets the api's own 503, not HAProxy's "no api is ready"
+        HttpResponse<String> bad = through.post("/api/v1/work", "{\"data\":1}");
+        assertEquals(400, bad.statusCode(), bad.body());
+        HttpResponse<String> good =
+            through.post("/api/v1/work", "{\"data\":\"lb " + refused + "\"}");
+        assertEquals(503, good.statusCode(), good.body());
+        assertTrue(good.body().contains("storage unavailable"), good.body());
+        assertEquals("1", good.headers().firstValue("Retry-After").orElse(""));
         Thread.sleep(Duration.ofMillis(500));
       }
       assertTrue(api.alive() && worker1.alive() && worker2.alive(), "no process exits");
