@@ -18,11 +18,14 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.enums.ParameterIn;
 import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.headers.Header;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 /**
@@ -55,6 +58,37 @@ public class WorkResource {
    */
   @POST
   @Consumes(MediaType.WILDCARD)
+  @Operation(
+      summary = "Queue work; answers its callback id",
+      description =
+          "The same data (per type) is one job: posting it again while it is pending, working or"
+              + " worked answers the same callback and queues nothing. A POST to any path below"
+              + " /api/v1/work/ is the same request (the seed's router ignored the rest).")
+  @RequestBody(
+      required = true,
+      content = @Content(mediaType = "application/json", schema = @Schema(ref = "WorkRequest")))
+  @APIResponse(
+      responseCode = "200",
+      description = "accepted",
+      headers =
+          @Header(
+              name = HttpHeaders.LOCATION,
+              description = "/api/v1/work/<callback>",
+              schema = @Schema(type = SchemaType.STRING)),
+      content = @Content(mediaType = "application/json", schema = @Schema(ref = "Accepted")))
+  @APIResponse(
+      responseCode = "400",
+      description = "not a valid request: the error names the broken rule; nothing is stored",
+      content = @Content(mediaType = "application/json", schema = @Schema(ref = "Error")))
+  @APIResponse(
+      responseCode = "413",
+      description = "the body is larger than MAX_BODY_SIZE",
+      content = @Content(mediaType = "application/json", schema = @Schema(ref = "Error")))
+  @APIResponse(
+      responseCode = "503",
+      description = "Redis unavailable: nothing was stored, retry after Retry-After",
+      headers = @Header(name = "Retry-After", ref = "Retry-After"),
+      content = @Content(mediaType = "application/json", schema = @Schema(ref = "Error")))
   public Uni<WorkService.Accepted> accept(byte[] body, HttpServerResponse response) {
     return work.accept(body)
         .invoke(
@@ -63,8 +97,12 @@ public class WorkResource {
                 response.putHeader(HttpHeaders.LOCATION, "/api/v1/work/" + accepted.callback()));
   }
 
-  /** The seed ignored whatever followed {@code /work/} on a POST. */
+  /**
+   * The seed ignored whatever followed {@code /work/} on a POST. Left out of the OpenAPI document:
+   * as a path of its own it would clash with {@code /api/v1/work/{id}}; the POST above says it.
+   */
   @POST
+  @Operation(hidden = true)
   @Path("{suffix: .+}")
   @Consumes(MediaType.WILDCARD)
   public Uni<WorkService.Accepted> acceptWithSuffix(byte[] body, HttpServerResponse response) {
@@ -72,6 +110,11 @@ public class WorkResource {
   }
 
   @GET
+  @Operation(summary = "No callback id: always 400 (the seed's answer)")
+  @APIResponse(
+      responseCode = "400",
+      description = "no callback id was given",
+      content = @Content(mediaType = "application/json", schema = @Schema(ref = "Error")))
   public Response statusWithoutId() {
     throw new InvalidWorkException(400, "No callback_id was given in GET request");
   }
@@ -87,15 +130,24 @@ public class WorkResource {
               + " (a whole number and ms, s or m, such as 30s; at most MAX_WAIT, default 60s);"
               + " then the job as it is",
       schema = @Schema(type = SchemaType.STRING, pattern = "^[0-9]{1,10}(ms|s|m)$"))
+  @Operation(summary = "The job's state, at once or once it is final (?wait=)")
   @APIResponse(
       responseCode = "200",
       description = "the job",
-      content = @Content(schema = @Schema(ref = "Job")))
-  @APIResponse(responseCode = "400", description = "a bad wait")
-  @APIResponse(responseCode = "404", description = "no such job, or it expired")
+      content = @Content(mediaType = "application/json", schema = @Schema(ref = "Job")))
+  @APIResponse(
+      responseCode = "400",
+      description = "a bad wait",
+      content = @Content(mediaType = "application/json", schema = @Schema(ref = "Error")))
+  @APIResponse(
+      responseCode = "404",
+      description = "no such job, or it expired (the seed's answer)",
+      content = @Content(mediaType = "application/json", schema = @Schema(ref = "NotFound")))
   @APIResponse(
       responseCode = "503",
-      description = "Redis unavailable, or MAX_WAITERS waits held already (Retry-After)")
+      description = "Redis unavailable, or MAX_WAITERS waits held already",
+      headers = @Header(name = "Retry-After", ref = "Retry-After"),
+      content = @Content(mediaType = "application/json", schema = @Schema(ref = "Error")))
   public Uni<Response> status(
       @PathParam("id") String id, @Parameter(hidden = true) HttpServerRequest request) {
     // read from the request, where a present but empty ?wait= is "" (a bad wait), not absent
@@ -125,16 +177,38 @@ public class WorkResource {
       required = true,
       description = "Bearer <cancel_token>, the token POST answered for this job",
       schema = @Schema(type = SchemaType.STRING))
+  @Operation(summary = "Cancel the job, with the cancel token its POST answered")
   @APIResponse(
       responseCode = "202",
       description = "cancelled now (a running job's worker is told to stop it)",
-      content = @Content(schema = @Schema(ref = "Job")))
-  @APIResponse(responseCode = "200", description = "cancelled already")
-  @APIResponse(responseCode = "401", description = "no cancel token")
-  @APIResponse(responseCode = "403", description = "another job's cancel token")
-  @APIResponse(responseCode = "404", description = "no such job, or it expired")
-  @APIResponse(responseCode = "409", description = "worked or failed already: nothing to cancel")
-  @APIResponse(responseCode = "503", description = "Redis unavailable (Retry-After)")
+      content = @Content(mediaType = "application/json", schema = @Schema(ref = "Job")))
+  @APIResponse(
+      responseCode = "200",
+      description = "cancelled already",
+      content = @Content(mediaType = "application/json", schema = @Schema(ref = "Job")))
+  @APIResponse(
+      responseCode = "401",
+      description = "no cancel token",
+      headers =
+          @Header(name = HttpHeaders.WWW_AUTHENTICATE, schema = @Schema(type = SchemaType.STRING)),
+      content = @Content(mediaType = "application/json", schema = @Schema(ref = "Error")))
+  @APIResponse(
+      responseCode = "403",
+      description = "another job's cancel token",
+      content = @Content(mediaType = "application/json", schema = @Schema(ref = "Error")))
+  @APIResponse(
+      responseCode = "404",
+      description = "no such job, or it expired",
+      content = @Content(mediaType = "application/json", schema = @Schema(ref = "NotFound")))
+  @APIResponse(
+      responseCode = "409",
+      description = "worked or failed already: nothing to cancel",
+      content = @Content(mediaType = "application/json", schema = @Schema(ref = "Job")))
+  @APIResponse(
+      responseCode = "503",
+      description = "Redis unavailable",
+      headers = @Header(name = "Retry-After", ref = "Retry-After"),
+      content = @Content(mediaType = "application/json", schema = @Schema(ref = "Error")))
   public Uni<Response> cancel(
       @PathParam("id") String id,
       @jakarta.ws.rs.HeaderParam(HttpHeaders.AUTHORIZATION) String auth) {

@@ -1,0 +1,173 @@
+package dev.conveyor.api;
+
+import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import dev.conveyor.testkit.RedisTestResource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.Response;
+import io.restassured.specification.RequestSpecification;
+import io.swagger.v3.parser.OpenAPIV3Parser;
+import io.swagger.v3.parser.core.models.ParseOptions;
+import io.swagger.v3.parser.core.models.SwaggerParseResult;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The API's OpenAPI document tells the truth: it is valid OpenAPI (swagger-parser), and a sample of
+ * real requests — good, bad, unknown, unauthorised — gets only answers the document lists, each
+ * body matching the schema the document gives for it (JSON Schema 2020-12, networknt).
+ */
+@QuarkusTest
+@WithTestResource(RedisTestResource.class)
+class OpenApiContractTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private static JsonNode document() throws Exception {
+    return JSON.readTree(
+        given().get("/q/openapi?format=json").then().statusCode(200).extract().asString());
+  }
+
+  @Test
+  void theDocumentIsValidOpenApi() throws Exception {
+    ParseOptions options = new ParseOptions();
+    options.setResolve(true);
+    SwaggerParseResult result =
+        new OpenAPIV3Parser().readContents(JSON.writeValueAsString(document()), null, options);
+    assertNotNull(result.getOpenAPI(), String.valueOf(result.getMessages()));
+    assertEquals(List.of(), result.getMessages(), "the validator's complaints");
+  }
+
+  /** One request of the sample: what to send, and where the document describes it. */
+  private record Sample(
+      String method, String template, String path, Function<RequestSpecification, Response> send) {}
+
+  @Test
+  void everyAnswerIsDocumentedAndMatchesItsSchema() throws Exception {
+    JsonNode document = document();
+    String data = "contract " + System.nanoTime();
+    JsonNode accepted =
+        JSON.readTree(given().body("{\"data\":\"" + data + "\"}").post("/api/v1/work").asString());
+    String id = accepted.get("callback").asText();
+    String token = accepted.get("cancel_token").asText();
+    String unknown = "0123456789ABCDEF0123456789ABCDEF";
+    String work = "/api/v1/work";
+    String job = "/api/v1/work/{id}";
+    List<Sample> samples = new ArrayList<>();
+    for (String body :
+        List.of(
+            "{\"data\":\"" + data + "\"}",
+            "{\"data\":\"typed " + data + "\",\"type\":\"checksum\",\"priority\":\"high\"}",
+            "{\"data\":\"later " + data + "\",\"delay\":\"1h\"}",
+            "{\"data\":1}",
+            "{\"data\":\"x\",\"priority\":\"urgent\"}",
+            "{\"data\":\"x\",\"delay\":\"soon\"}",
+            "not json",
+            "[]",
+            "",
+            "{\"data\":\"" + "x".repeat(1_100_000) + "\"}")) {
+      samples.add(new Sample("post", work, work, r -> r.body(body).post(work)));
+    }
+    samples.add(new Sample("get", work, work, r -> r.get(work)));
+    for (String path :
+        List.of(
+            work + "/" + id,
+            work + "/_" + id,
+            work + "/" + unknown,
+            work + "/not-an-id",
+            work + "/" + id + "?wait=1ms",
+            work + "/" + id + "?wait=soon",
+            work + "/" + id + "?wait=")) {
+      samples.add(new Sample("get", job, path, r -> r.get(path)));
+    }
+    String cancel = work + "/" + id;
+    samples.add(new Sample("delete", job, cancel, r -> r.delete(cancel)));
+    samples.add(
+        new Sample(
+            "delete", job, cancel, r -> r.header("Authorization", "Bearer nope").delete(cancel)));
+    samples.add(
+        new Sample(
+            "delete",
+            job,
+            cancel,
+            r -> r.header("Authorization", "Bearer " + token).delete(cancel)));
+    samples.add(
+        new Sample(
+            "delete",
+            job,
+            cancel,
+            r -> r.header("Authorization", "Bearer " + token).delete(cancel)));
+    String unknownJob = work + "/" + unknown;
+    samples.add(
+        new Sample(
+            "delete",
+            job,
+            unknownJob,
+            r -> r.header("Authorization", "Bearer " + token).delete(unknownJob)));
+    String events = "/api/v1/work/{id}/events";
+    samples.add(new Sample("get", events, events, r -> r.get(work + "/" + unknown + "/events")));
+
+    Set<String> statusesSeen = new java.util.TreeSet<>();
+    for (Sample sample : samples) {
+      Response answer = sample.send().apply(given());
+      String status = Integer.toString(answer.statusCode());
+      statusesSeen.add(status);
+      String what = sample.method().toUpperCase(Locale.ROOT) + " " + sample.path();
+      JsonNode operation = document.path("paths").path(sample.template()).path(sample.method());
+      assertFalse(operation.isMissingNode(), what + ": no operation in the document");
+      JsonNode response = operation.path("responses").path(status);
+      assertFalse(
+          response.isMissingNode(),
+          what
+              + " answered "
+              + status
+              + ", which the document does not list: "
+              + answer.asString());
+      JsonNode schema = response.path("content").path("application/json").path("schema");
+      if (!schema.isMissingNode()) {
+        List<String> errors = validate(document, schema, JSON.readTree(answer.asString()));
+        assertEquals(List.of(), errors, what + " → " + status + ": " + answer.asString());
+      }
+    }
+    // the sample reaches the answers that matter, so the checks above are not vacuous
+    assertTrue(
+        statusesSeen.containsAll(List.of("200", "202", "400", "401", "403", "404", "413")),
+        "statuses seen: " + statusesSeen);
+  }
+
+  /**
+   * {@code body} against {@code schema}, a schema found inside the document: validated as the
+   * document itself with that schema as its root, so its {@code #/components/...} references
+   * resolve.
+   */
+  private static List<String> validate(JsonNode document, JsonNode schema, JsonNode body) {
+    ObjectNode root = document.deepCopy();
+    root.putObject("$defs").set("answer", schema);
+    root.put("$ref", "#/$defs/answer");
+    JsonSchema validator =
+        JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(root);
+    List<String> errors = new ArrayList<>();
+    Set<ValidationMessage> messages = validator.validate(body);
+    for (Iterator<ValidationMessage> it = messages.iterator(); it.hasNext(); ) {
+      errors.add(it.next().getMessage());
+    }
+    return errors;
+  }
+}
