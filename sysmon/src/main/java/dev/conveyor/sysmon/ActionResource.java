@@ -18,6 +18,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.enums.SecuritySchemeType;
+import org.eclipse.microprofile.openapi.annotations.headers.Header;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityRequirement;
+import org.eclipse.microprofile.openapi.annotations.security.SecurityScheme;
 
 /**
  * The console's actions: requeue or delete a failed job, pause, resume or drain a worker. Each one
@@ -26,7 +35,33 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
  */
 @Path("/api")
 @Produces(MediaType.APPLICATION_JSON)
+@SecurityScheme(
+    securitySchemeName = "bearer",
+    type = SecuritySchemeType.HTTP,
+    scheme = "bearer",
+    description = "SYSMON_TOKEN as a bearer token")
+@SecurityScheme(
+    securitySchemeName = "basic",
+    type = SecuritySchemeType.HTTP,
+    scheme = "basic",
+    description = "any user name, SYSMON_TOKEN as the password (what a browser prompt sends)")
 public class ActionResource {
+
+  /** An error's answer. */
+  @Schema(name = "Error")
+  public record Error(@Schema(required = true) String error) {}
+
+  /** What an action on a job answers. */
+  public record JobAction(
+      @Schema(required = true) String id,
+      @Schema(
+              required = true,
+              enumeration = {"pending", "deleted"})
+          String status) {}
+
+  /** What an action on a worker answers. */
+  public record WorkerAction(
+      @Schema(required = true) String worker, @Schema(required = true) String state) {}
 
   private final Monitor monitor;
   private final DeadLetters deadLetters;
@@ -41,6 +76,31 @@ public class ActionResource {
   @POST
   @Path("/jobs/{id}/requeue")
   @Operation(summary = "Send a failed job back to the queue (needs SYSMON_TOKEN)")
+  @APIResponse(
+      responseCode = "200",
+      description = "back in its queue",
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = JobAction.class)))
+  @SecurityRequirement(name = "bearer")
+  @SecurityRequirement(name = "basic")
+  @APIResponse(
+      responseCode = "401",
+      description = "no SYSMON_TOKEN presented, or another",
+      headers = @Header(name = "WWW-Authenticate", schema = @Schema(type = SchemaType.STRING)),
+      content =
+          @Content(mediaType = "application/json", schema = @Schema(implementation = Error.class)))
+  @APIResponse(
+      responseCode = "403",
+      description = "actions are disabled: sysmon runs without SYSMON_TOKEN",
+      content =
+          @Content(mediaType = "application/json", schema = @Schema(implementation = Error.class)))
+  @APIResponse(
+      responseCode = "409",
+      description = "the job is not failed",
+      content =
+          @Content(mediaType = "application/json", schema = @Schema(implementation = Error.class)))
   public Response requeue(
       @PathParam("id") String id, @HeaderParam("Authorization") String authorization) {
     return authorized(authorization)
@@ -54,6 +114,31 @@ public class ActionResource {
   @DELETE
   @Path("/jobs/{id}")
   @Operation(summary = "Delete a failed job (needs SYSMON_TOKEN)")
+  @APIResponse(
+      responseCode = "200",
+      description = "deleted",
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = JobAction.class)))
+  @SecurityRequirement(name = "bearer")
+  @SecurityRequirement(name = "basic")
+  @APIResponse(
+      responseCode = "401",
+      description = "no SYSMON_TOKEN presented, or another",
+      headers = @Header(name = "WWW-Authenticate", schema = @Schema(type = SchemaType.STRING)),
+      content =
+          @Content(mediaType = "application/json", schema = @Schema(implementation = Error.class)))
+  @APIResponse(
+      responseCode = "403",
+      description = "actions are disabled: sysmon runs without SYSMON_TOKEN",
+      content =
+          @Content(mediaType = "application/json", schema = @Schema(implementation = Error.class)))
+  @APIResponse(
+      responseCode = "409",
+      description = "the job is not failed",
+      content =
+          @Content(mediaType = "application/json", schema = @Schema(implementation = Error.class)))
   public Response delete(
       @PathParam("id") String id, @HeaderParam("Authorization") String authorization) {
     return authorized(authorization)
@@ -67,9 +152,45 @@ public class ActionResource {
   @POST
   @Path("/workers/{name}/{action: pause|resume|drain}")
   @Operation(summary = "Pause, resume or drain a worker over the cluster (needs SYSMON_TOKEN)")
+  @APIResponse(
+      responseCode = "200",
+      description = "done: the worker's state now",
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = WorkerAction.class)))
+  @APIResponse(
+      responseCode = "404",
+      description = "no such worker in the cluster",
+      content =
+          @Content(mediaType = "application/json", schema = @Schema(implementation = Error.class)))
+  @APIResponse(
+      responseCode = "503",
+      description = "the cluster did not answer",
+      content =
+          @Content(mediaType = "application/json", schema = @Schema(implementation = Error.class)))
+  @SecurityRequirement(name = "bearer")
+  @SecurityRequirement(name = "basic")
+  @APIResponse(
+      responseCode = "401",
+      description = "no SYSMON_TOKEN presented, or another",
+      headers = @Header(name = "WWW-Authenticate", schema = @Schema(type = SchemaType.STRING)),
+      content =
+          @Content(mediaType = "application/json", schema = @Schema(implementation = Error.class)))
+  @APIResponse(
+      responseCode = "403",
+      description = "actions are disabled: sysmon runs without SYSMON_TOKEN",
+      content =
+          @Content(mediaType = "application/json", schema = @Schema(implementation = Error.class)))
+  @APIResponse(
+      responseCode = "409",
+      description = "the worker refused (already in that state, say)",
+      content =
+          @Content(mediaType = "application/json", schema = @Schema(implementation = Error.class)))
   public Response worker(
       @PathParam("name") String name,
-      @PathParam("action") String action,
+      @PathParam("action") @Parameter(schema = @Schema(enumeration = {"pause", "resume", "drain"}))
+          String action,
       @HeaderParam("Authorization") String authorization) {
     return authorized(authorization)
         .orElseGet(

@@ -10,7 +10,11 @@ import jakarta.ws.rs.core.MediaType;
 import java.util.List;
 import java.util.stream.Stream;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.jboss.resteasy.reactive.RestStreamElementType;
 
 /** The read-only JSON API behind the console page (and for scripts): no token needed. */
@@ -44,9 +48,25 @@ public class ConsoleResource {
   @GET
   @Path("/jobs")
   @Operation(summary = "Recently accepted jobs and dead letters, optionally of one status")
+  @APIResponse(
+      responseCode = "200",
+      description = "the jobs",
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(type = SchemaType.ARRAY, implementation = Report.Job.class)))
+  @APIResponse(
+      responseCode = "400",
+      description = "an unknown status",
+      content =
+          @Content(
+              mediaType = "application/json",
+              schema = @Schema(implementation = ActionResource.Error.class)))
   public List<Report.Job> jobs(
       @QueryParam("status")
-          @Parameter(description = "pending, working, worked, failed or gone; all when absent")
+          @Parameter(
+              description = "pending, working, worked, failed or gone; all when absent",
+              schema = @Schema(enumeration = {"pending", "working", "worked", "failed", "gone"}))
           String status) {
     if (status != null && !status.isBlank() && !STATUSES.contains(status)) {
       throw new BadRequestException(
