@@ -109,13 +109,18 @@ stand_in_images() {
   rm -rf "$context"
 }
 
-# stops the engine if this shell started it, and removes the interfaces it left behind
+# stops the engine if this shell started it, and removes the interfaces and mounts it left behind
 docker_engine_stop() {
   [ -n "$conveyor_docker_started" ] || return 0
   say "stopping the private Docker engine (pid $conveyor_docker_started)"
   kill "$conveyor_docker_started" 2>/dev/null || true
   local i link
   for i in $(seq 40); do kill -0 "$conveyor_docker_started" 2>/dev/null || break; sleep 0.5; done
+  # what it left mounted under its exec root (the default network namespace)
+  local mount
+  for mount in $(awk -v root="$CONVEYOR_DOCKER_STATE/exec/" 'index($2, root) == 1 {print $2}' /proc/mounts); do
+    umount "$mount" 2>/dev/null || true
+  done
   for link in $(ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//'); do
     case "$link" in docker0 | br-* | veth*) ;; *) continue ;; esac
     grep -qx "$link" <<<"$conveyor_links_before" || ip link delete "$link" 2>/dev/null || true
