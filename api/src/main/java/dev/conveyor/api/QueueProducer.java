@@ -87,6 +87,8 @@ public class QueueProducer {
             vertx,
             new RedisOptions()
                 .setConnectionString(redisUrl)
+                // its own name in the metrics: under Quarkus' client's name it clashed (a WARN)
+                .setMetricsName("subscriptions")
                 .setMaxPoolSize(2)
                 .setMaxPoolWaiting(4));
     return new JobWatch(

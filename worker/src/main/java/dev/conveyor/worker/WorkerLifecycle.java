@@ -61,6 +61,8 @@ public class WorkerLifecycle {
             vertx,
             new RedisOptions()
                 .setConnectionString(redisUrl)
+                // its own name in the metrics: under Quarkus' client's name it clashed (a WARN)
+                .setMetricsName("claims")
                 .setMaxPoolSize(types.size() + 2)
                 .setMaxPoolWaiting(types.size() + 2));
     RetryPolicy policy =
