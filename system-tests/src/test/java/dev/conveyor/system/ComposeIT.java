@@ -176,18 +176,7 @@ class ComposeIT {
   @Order(3)
   void sysmonAndTheShellAgreeWhileTheWorkersScale() throws Exception {
     for (int workers : new int[] {1, 3}) {
-      compose.compose(
-          600,
-          "up",
-          "-d",
-          "--no-recreate",
-          "--scale",
-          "api=2",
-          "--scale",
-          "worker=" + workers,
-          "--wait",
-          "--wait-timeout",
-          "120");
+      scaleWorkers(workers);
       Set<String> seen = new TreeSet<>();
       Awaitility.await("sysmon lists " + workers + " workers")
           .atMost(Duration.ofSeconds(30))
@@ -235,18 +224,7 @@ class ComposeIT {
     System.out.printf(
         "compose: docker kill of %s -> job worked elsewhere in %d ms%n", node, millis);
     assertTrue(millis <= 5_000, "worked elsewhere " + millis + " ms after the kill");
-    compose.compose(
-        600,
-        "up",
-        "-d",
-        "--no-recreate",
-        "--scale",
-        "api=2",
-        "--scale",
-        "worker=3",
-        "--wait",
-        "--wait-timeout",
-        "120");
+    scaleWorkers(3);
   }
 
   @Test
@@ -363,6 +341,22 @@ class ComposeIT {
     assertEquals("", compose.docker(30, "network", "ls", "-q", "--filter", label).out().trim());
     assertEquals("", compose.docker(30, "volume", "ls", "-q", "--filter", label).out().trim());
     assertFalse(compose.containers().iterator().hasNext(), "compose ps after down");
+  }
+
+  /** {@code up --scale worker=N}, the apis kept at 2 and nothing else recreated; healthy. */
+  private static void scaleWorkers(int workers) {
+    compose.compose(
+        600,
+        "up",
+        "-d",
+        "--no-recreate",
+        "--scale",
+        "api=2",
+        "--scale",
+        "worker=" + workers,
+        "--wait",
+        "--wait-timeout",
+        "120");
   }
 
   private static JsonNode accept(String data) throws Exception {
