@@ -74,7 +74,7 @@ class ComposeIT {
                 "LB_PORT", Integer.toString(lbPort),
                 "LB_STATS_PORT", Integer.toString(statsPort),
                 "SYSMON_PORT", Integer.toString(sysmonPort),
-                "WORK_DURATION", "1s",
+                "WORK_DURATION", "500ms",
                 "RESULT_TTL", RESULT_TTL.toSeconds() + "s"));
     compose.compose(120, "down", "-v", "--remove-orphans"); // what an interrupted run left
     compose.compose(
@@ -211,20 +211,27 @@ class ComposeIT {
   @Test
   @Order(4)
   void aKilledWorkerContainersJobIsWorkedElsewhere() throws Exception {
-    String id = accept("killed worker " + System.nanoTime()).get("callback").asText();
-    JsonNode working = lb.awaitStatus(id, "working");
-    String node = working.get("worker").asText();
-    String container = node.substring(node.indexOf('@') + 1); // a container's host name is its id
-    long killed = System.nanoTime();
-    compose.docker(30, "kill", container);
-    JsonNode worked = lb.awaitStatus(id, "worked");
-    long millis = (System.nanoTime() - killed) / 1_000_000;
-    assertNotEquals(node, worked.get("worked_by").asText(), worked.toString());
-    assertEquals(1, worked.path("recoveries").asInt(), worked.toString());
-    System.out.printf(
-        "compose: docker kill of %s -> job worked elsewhere in %d ms%n", node, millis);
-    assertTrue(millis <= 5_000, "worked elsewhere " + millis + " ms after the kill");
-    scaleWorkers(3);
+    // a job's work is WORK_DURATION (500 ms): should the kill land after it, try another job
+    for (int attempt = 1; ; attempt++) {
+      String id = accept("killed worker " + System.nanoTime()).get("callback").asText();
+      JsonNode working = lb.awaitStatus(id, "working");
+      String node = working.get("worker").asText();
+      String container = node.substring(node.indexOf('@') + 1); // its host name is its id
+      long killed = System.nanoTime();
+      compose.docker(30, "kill", container);
+      JsonNode worked = lb.awaitStatus(id, "worked");
+      long millis = (System.nanoTime() - killed) / 1_000_000;
+      scaleWorkers(3);
+      if (worked.path("worked_by").asText().equals(node) && attempt < 3) {
+        continue; // it was done before the kill
+      }
+      assertNotEquals(node, worked.get("worked_by").asText(), worked.toString());
+      assertEquals(1, worked.path("recoveries").asInt(), worked.toString());
+      System.out.printf(
+          "compose: docker kill of %s -> job worked elsewhere in %d ms%n", node, millis);
+      assertTrue(millis <= 5_000, "worked elsewhere " + millis + " ms after the kill");
+      return;
+    }
   }
 
   @Test
