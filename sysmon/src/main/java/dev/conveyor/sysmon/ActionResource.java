@@ -45,6 +45,24 @@ import org.eclipse.microprofile.openapi.annotations.security.SecurityScheme;
     type = SecuritySchemeType.HTTP,
     scheme = "basic",
     description = "any user name, SYSMON_TOKEN as the password (what a browser prompt sends)")
+@SecurityRequirement(name = "bearer")
+@SecurityRequirement(name = "basic")
+@APIResponse(
+    responseCode = "401",
+    description = "no SYSMON_TOKEN presented, or another",
+    headers = @Header(name = "WWW-Authenticate", schema = @Schema(type = SchemaType.STRING)),
+    content =
+        @Content(mediaType = "application/json", schema = @Schema(implementation = Error.class)))
+@APIResponse(
+    responseCode = "403",
+    description = "actions are disabled: sysmon runs without SYSMON_TOKEN",
+    content =
+        @Content(mediaType = "application/json", schema = @Schema(implementation = Error.class)))
+@APIResponse(
+    responseCode = "409",
+    description = "nothing to do: the job is not failed, or the worker refused (already so)",
+    content =
+        @Content(mediaType = "application/json", schema = @Schema(implementation = Error.class)))
 public class ActionResource {
 
   /** An error's answer. */
@@ -83,24 +101,6 @@ public class ActionResource {
           @Content(
               mediaType = "application/json",
               schema = @Schema(implementation = JobAction.class)))
-  @SecurityRequirement(name = "bearer")
-  @SecurityRequirement(name = "basic")
-  @APIResponse(
-      responseCode = "401",
-      description = "no SYSMON_TOKEN presented, or another",
-      headers = @Header(name = "WWW-Authenticate", schema = @Schema(type = SchemaType.STRING)),
-      content =
-          @Content(mediaType = "application/json", schema = @Schema(implementation = Error.class)))
-  @APIResponse(
-      responseCode = "403",
-      description = "actions are disabled: sysmon runs without SYSMON_TOKEN",
-      content =
-          @Content(mediaType = "application/json", schema = @Schema(implementation = Error.class)))
-  @APIResponse(
-      responseCode = "409",
-      description = "the job is not failed",
-      content =
-          @Content(mediaType = "application/json", schema = @Schema(implementation = Error.class)))
   public Response requeue(
       @PathParam("id") String id, @HeaderParam("Authorization") String authorization) {
     return authorized(authorization)
@@ -121,24 +121,6 @@ public class ActionResource {
           @Content(
               mediaType = "application/json",
               schema = @Schema(implementation = JobAction.class)))
-  @SecurityRequirement(name = "bearer")
-  @SecurityRequirement(name = "basic")
-  @APIResponse(
-      responseCode = "401",
-      description = "no SYSMON_TOKEN presented, or another",
-      headers = @Header(name = "WWW-Authenticate", schema = @Schema(type = SchemaType.STRING)),
-      content =
-          @Content(mediaType = "application/json", schema = @Schema(implementation = Error.class)))
-  @APIResponse(
-      responseCode = "403",
-      description = "actions are disabled: sysmon runs without SYSMON_TOKEN",
-      content =
-          @Content(mediaType = "application/json", schema = @Schema(implementation = Error.class)))
-  @APIResponse(
-      responseCode = "409",
-      description = "the job is not failed",
-      content =
-          @Content(mediaType = "application/json", schema = @Schema(implementation = Error.class)))
   public Response delete(
       @PathParam("id") String id, @HeaderParam("Authorization") String authorization) {
     return authorized(authorization)
@@ -167,24 +149,6 @@ public class ActionResource {
   @APIResponse(
       responseCode = "503",
       description = "the cluster did not answer",
-      content =
-          @Content(mediaType = "application/json", schema = @Schema(implementation = Error.class)))
-  @SecurityRequirement(name = "bearer")
-  @SecurityRequirement(name = "basic")
-  @APIResponse(
-      responseCode = "401",
-      description = "no SYSMON_TOKEN presented, or another",
-      headers = @Header(name = "WWW-Authenticate", schema = @Schema(type = SchemaType.STRING)),
-      content =
-          @Content(mediaType = "application/json", schema = @Schema(implementation = Error.class)))
-  @APIResponse(
-      responseCode = "403",
-      description = "actions are disabled: sysmon runs without SYSMON_TOKEN",
-      content =
-          @Content(mediaType = "application/json", schema = @Schema(implementation = Error.class)))
-  @APIResponse(
-      responseCode = "409",
-      description = "the worker refused (already in that state, say)",
       content =
           @Content(mediaType = "application/json", schema = @Schema(implementation = Error.class)))
   public Response worker(
