@@ -255,7 +255,8 @@ class ComposeIT {
                         errors.add(r.statusCode() + " " + r.body());
                       }
                       answered.incrementAndGet();
-                      Thread.sleep(20); // the client's own pace (about 50 requests a second), not a wait
+                      // the client's own pace (about 50 requests a second), not a wait
+                      Thread.sleep(20);
                     } catch (Exception e) {
                       errors.add(e.toString());
                     }
