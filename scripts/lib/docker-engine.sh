@@ -93,16 +93,20 @@ compose_plugin() {
 
 # the images docker-compose.yml and the Dockerfile name, as stand-ins (scripts/stand-ins/*.Dockerfile)
 stand_in_images() {
-  local root="$1" pair file tag context
+  local root="$1" pair file tag context sum
   context="$(mktemp -d)"
   mkdir "$context/ca"
   # this machine's own trusted CAs (HTTPS to Maven Central may pass through one), for mvnw and apt
   cp /usr/local/share/ca-certificates/*.crt "$context/ca/" 2>/dev/null || true
   for pair in jdk:eclipse-temurin:21-jdk jre:eclipse-temurin:21-jre haproxy:haproxy:3.2 redis:redis:7.4; do
     file="${pair%%:*}" tag="${pair#*:}"
-    docker image inspect "$tag" >/dev/null 2>&1 && continue
+    # built again when its Dockerfile changed: the image carries the Dockerfile's hash
+    sum="$(sha256sum "$root/scripts/stand-ins/$file.Dockerfile" | cut -c1-16)"
+    [ "$(docker image inspect -f '{{index .Config.Labels "conveyor.stand-in"}}' "$tag" 2>/dev/null)" = "$sum" ] \
+      && continue
     say "building the stand-in for $tag (scripts/stand-ins/$file.Dockerfile)"
-    docker build -q --network host -f "$root/scripts/stand-ins/$file.Dockerfile" -t "$tag" "$context" \
+    docker build -q --network host --label "conveyor.stand-in=$sum" \
+      -f "$root/scripts/stand-ins/$file.Dockerfile" -t "$tag" "$context" \
       >"$CONVEYOR_DOCKER_STATE/build-$file.log" 2>&1 \
       || { say "building $tag failed:"; tail -20 "$CONVEYOR_DOCKER_STATE/build-$file.log"; rm -rf "$context"; return 1; }
   done

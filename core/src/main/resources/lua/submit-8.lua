@@ -29,8 +29,8 @@
                            added to a pending or working job's, delivered at once for a worked one
 
   Returns one status per job, in order: 'queued' when accepted now (queued, or delayed until it
-  is due); otherwise the status the same job already has ('pending', 'working' or 'worked'): it
-  is not accepted twice. A failed job is accepted again. The same job twice in one call is
+  is due); otherwise the status the same job already has ('pending', 'working' or 'worked') and
+  the api that accepted it, as '<status>|<accepted_by>': it is not accepted twice. A failed job is accepted again. The same job twice in one call is
   accepted once: the second finds it pending.
 ]]
 --@include now_ms
@@ -52,7 +52,8 @@ for i = 3, #ARGV - 2, 3 do
   local status = redis.call('HGET', key, 'status')
   if status == 'pending' or status == 'working' or status == 'worked' then
     deduplicated = deduplicated + 1
-    answers[#answers + 1] = status
+    -- with the api that accepted it: the one GET names too (a rare path: no cost to the first POST)
+    answers[#answers + 1] = status .. '|' .. (redis.call('HGET', key, 'accepted_by') or '')
     local url = string.match(ARGV[i + 2], '^[^,]*,[^,]*,[^,]*,(.+)$')
     if url then
       -- another submitter of the same job: called back too

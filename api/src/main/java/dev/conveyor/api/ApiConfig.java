@@ -37,6 +37,13 @@ public interface ApiConfig extends StoreConfig {
    */
   Optional<String> notifyAllowedHosts();
 
+  /**
+   * BODY_TIMEOUT: how long a request body may take to arrive after its headers; then 408 and the
+   * connection is closed ({@link RequestGuard}).
+   */
+  @WithDefault("10s")
+  Duration bodyTimeout();
+
   /** MAX_WAIT: the longest a GET ?wait= holds its answer (a longer wait is cut to it). */
   @WithDefault("60s")
   Duration maxWait();

@@ -112,7 +112,7 @@ public class WorkService {
         .map(
             s ->
                 new Accepted(
-                    nodeName,
+                    s.acceptedBy(),
                     id,
                     data,
                     "accepted",

@@ -121,7 +121,7 @@ class OpenApiContractTest {
           what + " → " + status + ": " + answer.asString());
     }
     // over MAX_BODY_SIZE (announced; the body itself would race the api's closing: OversizedPost)
-    OversizedPost oversized = OversizedPost.send(1_100_000);
+    dev.conveyor.testkit.RawHttp oversized = OversizedPost.send(1_100_000);
     statusesSeen.add(Integer.toString(oversized.status()));
     assertEquals(
         List.of(), contract.check("post", work, oversized.status(), oversized.body()), "413");

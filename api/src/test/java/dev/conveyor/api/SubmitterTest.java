@@ -77,10 +77,13 @@ class SubmitterTest {
     calls.add(start(submitter.submit("WARM", "warm"))); // data queued by an earlier call
 
     for (int i = 0; i < 100; i++) {
-      assertEquals(new JobQueue.Submission(true, JobStatus.PENDING), answer(calls.get(i)));
+      assertEquals(
+          new JobQueue.Submission(true, JobStatus.PENDING, "api@test"), answer(calls.get(i)));
     }
-    assertEquals(new JobQueue.Submission(false, JobStatus.PENDING), answer(calls.get(100)));
-    assertEquals(new JobQueue.Submission(false, JobStatus.PENDING), answer(calls.get(101)));
+    assertEquals(
+        new JobQueue.Submission(false, JobStatus.PENDING, "api@test"), answer(calls.get(100)));
+    assertEquals(
+        new JobQueue.Submission(false, JobStatus.PENDING, "api@test"), answer(calls.get(101)));
     // the first call alone (held by the pause), then 101 that waited: 64 + 37
     assertEquals(3, submitCalls(redis));
     assertEquals(List.of(1, 64, 37), sizes);

@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.conveyor.core.JobQueue;
 import dev.conveyor.core.RedisKeys;
@@ -214,10 +215,11 @@ class WorkResourceTest {
     byte[] big = new byte[1024 * 1024 + 10];
     java.util.Arrays.fill(big, (byte) 'a');
     // a Content-Length over the limit is refused from the headers alone
-    OversizedPost announced = OversizedPost.send(big.length);
+    dev.conveyor.testkit.RawHttp announced = OversizedPost.send(big.length);
     assertEquals(413, announced.status(), announced.body());
-    assertEquals("application/json", announced.contentType().split(";")[0], announced.body());
+    assertEquals("application/json", announced.type(), announced.body());
     assertEquals(true, announced.body().contains("MAX_BODY_SIZE"), announced.body());
+    assertTrue(announced.closed(), "the unread body is not taken for a next request");
     given()
         .contentType(ContentType.JSON)
         .body(new java.io.ByteArrayInputStream(big)) // no length: sent chunked
@@ -266,6 +268,27 @@ class WorkResourceTest {
     given().body("{\"data\":\"foo\"}").post("/api/v1/work").then().statusCode(200);
     assertEquals("0", call(Command.LLEN, keys().queue()), "not recomputed while worked");
     given().get("/api/v1/work/" + FOO).then().body("status", equalTo("worked"));
+  }
+
+  @Test
+  void aDuplicatePostNamesTheApiThatAcceptedTheJobAsGetDoes() {
+    // the job was queued by another api first; this one answers the duplicate
+    queue.submit("ACBD18DB4CC2F85CEDEF654FCCC4A4D8", "foo", "api@other").await().indefinitely();
+    given()
+        .body("{\"data\":\"foo\"}")
+        .post("/api/v1/work")
+        .then()
+        .statusCode(200)
+        .body("accepted_by", equalTo("api@other"));
+    given().get("/api/v1/work/" + FOO).then().body("accepted_by", equalTo("api@other"));
+    assertEquals("1", call(Command.LLEN, keys().queue()), "queued once");
+    // a new job is this api's
+    given()
+        .body("{\"data\":\"bar\"}")
+        .post("/api/v1/work")
+        .then()
+        .statusCode(200)
+        .body("accepted_by", equalTo("api@test"));
   }
 
   @Inject dev.conveyor.core.Ledger ledger;

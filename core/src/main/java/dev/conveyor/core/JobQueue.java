@@ -56,8 +56,11 @@ public final class JobQueue {
     return timeout;
   }
 
-  /** The outcome of a submission: whether it was queued now, and the job's status after it. */
-  public record Submission(boolean queued, JobStatus status) {}
+  /**
+   * The outcome of a submission: whether it was queued now, the job's status after it, and the api
+   * that accepted the job — the submitter when queued now, else the one that queued it first.
+   */
+  public record Submission(boolean queued, JobStatus status, String acceptedBy) {}
 
   /** Queues the job unless the same data is already pending, working or worked. */
   public Uni<Submission> submit(String id, String data, String acceptedBy) {
@@ -119,11 +122,15 @@ public final class JobQueue {
             r -> {
               List<Submission> answers = new ArrayList<>(r.size());
               for (int i = 0; i < r.size(); i++) {
-                String status = r.get(i).toString();
+                String answer = r.get(i).toString();
+                int bar = answer.indexOf('|');
                 answers.add(
-                    status.equals("queued")
-                        ? new Submission(true, JobStatus.PENDING)
-                        : new Submission(false, JobStatus.fromWire(status)));
+                    bar < 0
+                        ? new Submission(true, JobStatus.PENDING, acceptedBy)
+                        : new Submission(
+                            false,
+                            JobStatus.fromWire(answer.substring(0, bar)),
+                            answer.substring(bar + 1)));
               }
               return answers;
             });

@@ -271,11 +271,12 @@ class JobScriptsContractTest {
 
     assertEquals(
         List.of(
-            new JobQueue.Submission(true, JobStatus.PENDING),
-            new JobQueue.Submission(false, JobStatus.PENDING),
-            new JobQueue.Submission(true, JobStatus.PENDING),
-            new JobQueue.Submission(false, JobStatus.PENDING),
-            new JobQueue.Submission(true, JobStatus.PENDING)),
+            new JobQueue.Submission(true, JobStatus.PENDING, "api@batch"),
+            // a duplicate names the api that queued the job first, as GET does
+            new JobQueue.Submission(false, JobStatus.PENDING, "api"),
+            new JobQueue.Submission(true, JobStatus.PENDING, "api@batch"),
+            new JobQueue.Submission(false, JobStatus.PENDING, "api@batch"),
+            new JobQueue.Submission(true, JobStatus.PENDING, "api@batch")),
         answers);
     // first in, first out across and within calls; A only once; the failed job starts afresh
     assertEquals("OLD", take(queue, redis, "w2").id());
