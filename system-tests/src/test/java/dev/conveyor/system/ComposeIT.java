@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.conveyor.testkit.RawHttp;
 import dev.conveyor.testkit.RedisServers;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -145,6 +146,42 @@ class ComposeIT {
 
   @Test
   @Order(2)
+  void whatTheBalancerCannotParseIsAnsweredJson() throws Exception {
+    // HAProxy 3.2 (haproxy:3.2) uses haproxy/errors/ for the requests it refuses while parsing,
+    // where 2.6-3.0 sent built-in HTML; and the api's empty 400 for bad percent-encoding never
+    // shows: the balancer answers it
+    String post = "POST /api/v1/work HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+    Map<String, String> requests = new java.util.TreeMap<>();
+    requests.put(
+        "400 xchunked",
+        post + "Content-Length: 14\r\nTransfer-Encoding: xchunked\r\n\r\n{\"data\":\"foo\"}");
+    requests.put(
+        "400 10,000 headers",
+        "GET /api/v1/work/x HTTP/1.1\r\nHost: x\r\n" + "X-H: y\r\n".repeat(10_000) + "\r\n");
+    requests.put(
+        "400 raw bytes in the path", "GET /api/v1/work/\u00ff\u00fe HTTP/1.1\r\nHost: x\r\n\r\n");
+    requests.put(
+        "414 100 KB URL",
+        "GET /api/v1/work/" + "A".repeat(100_000) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    requests.put(
+        "431 a 20 KB header",
+        "GET /api/v1/work/x HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(20_000) + "\r\n\r\n");
+    requests.put("408 a head that never ends", "GET /api/v1/work/x HTTP/1.1\r\nHost: x\r\n");
+    requests.put(
+        "404 bad percent-encoding in an id", "GET /api/v1/work/%zz HTTP/1.1\r\nHost: x\r\n\r\n");
+    for (var request : requests.entrySet()) {
+      RawHttp answer = RawHttp.exchange(lb.port(), request.getValue(), Duration.ofSeconds(12));
+      String what =
+          request.getKey() + ": " + answer.status() + " " + answer.headers() + " " + answer.body();
+      assertEquals(Integer.parseInt(request.getKey().substring(0, 3)), answer.status(), what);
+      assertEquals("application/json", answer.type(), what);
+      assertTrue(answer.body().startsWith("{\""), what);
+      JSON.readTree(answer.body());
+    }
+  }
+
+  @Test
+  @Order(3)
   void theSeedWalkthroughThroughTheBalancer() throws Exception {
     // with the workers stopped the job waits: pending, as in the seed's README
     compose.compose(120, "stop", "worker");
@@ -173,7 +210,7 @@ class ComposeIT {
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void sysmonAndTheShellAgreeWhileTheWorkersScale() throws Exception {
     for (int workers : new int[] {1, 3}) {
       scaleWorkers(workers);
@@ -209,7 +246,7 @@ class ComposeIT {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void aKilledWorkerContainersJobIsWorkedElsewhere() throws Exception {
     // a job's work is WORK_DURATION (500 ms): should the kill land after it, try another job
     for (int attempt = 1; ; attempt++) {
@@ -235,7 +272,7 @@ class ComposeIT {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void aRollingRestartOfTheApisCostsNoClientARequest() throws Exception {
     AtomicBoolean running = new AtomicBoolean(true);
     AtomicInteger answered = new AtomicInteger();
@@ -287,7 +324,7 @@ class ComposeIT {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   @SuppressWarnings("unchecked")
   void aRedisStopAnswers503FastAndLosesNothing() throws Exception {
     // jobs acknowledged while no worker runs stay pending: they must all be there after Redis
@@ -341,7 +378,7 @@ class ComposeIT {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void downRemovesEveryContainerNetworkAndVolume() {
     compose.compose(300, "down", "-v");
     String label = "label=com.docker.compose.project=" + PROJECT;

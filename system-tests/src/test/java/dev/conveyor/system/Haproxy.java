@@ -67,6 +67,23 @@ final class Haproxy implements AutoCloseable {
     return port;
   }
 
+  /**
+   * The {@code haproxy} on PATH's version, as major × 100 + minor (2.6 → 206). From 3.2 its HTTP/1
+   * layer answers what it cannot parse with the configured errorfiles (JSON); before, with built-in
+   * HTML pages (haproxy/haproxy#3032).
+   */
+  static int version() throws IOException, InterruptedException {
+    Process v = new ProcessBuilder("haproxy", "-v").redirectErrorStream(true).start();
+    String out = new String(v.getInputStream().readAllBytes());
+    v.waitFor(5, TimeUnit.SECONDS);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("version (\\d+)\\.(\\d+)").matcher(out);
+    if (!m.find()) {
+      throw new IllegalStateException("no version in haproxy -v: " + out);
+    }
+    return Integer.parseInt(m.group(1)) * 100 + Integer.parseInt(m.group(2));
+  }
+
   boolean alive() {
     return process.isAlive();
   }

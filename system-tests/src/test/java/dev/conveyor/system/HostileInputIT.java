@@ -3,6 +3,7 @@ package dev.conveyor.system;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.conveyor.testkit.RawHttp;
 import dev.conveyor.testkit.RedisServer;
 import dev.conveyor.testkit.RedisServers;
 import java.io.ByteArrayOutputStream;
@@ -94,6 +95,149 @@ class HostileInputIT {
           Long.parseLong(redisCli(redis, "LLEN", "conveyor:queue").trim()),
           "queue entries = the valid requests' jobs");
       assertTrue(validIds.size() > REQUESTS / 10, "enough valid requests to measure");
+    }
+  }
+
+  /**
+   * What HTTP client libraries will not send, on raw sockets, through HAProxy and straight at an
+   * api (as a Kubernetes Service or a health checker reaches it): ambiguous framing, stalled heads
+   * and bodies, oversized lines and headers, bad percent-encoding. Each is refused, never forwarded
+   * or stored, with JSON wherever the answering program lets us choose the body.
+   */
+  @Test
+  void rawRequestsAreRefusedWithJsonAndClosedConnections() throws Exception {
+    Duration limit = Duration.ofSeconds(12);
+    String post = "POST /api/v1/work HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+    String foo = "{\"data\":\"foo\"}";
+    String smuggled =
+        "GET /api/v1/work/ACBD18DB4CC2F85CEDEF654FCCC4A4D8 HTTP/1.1\r\nHost: x\r\n\r\n";
+    String manyHeaders = "X-H: y\r\n".repeat(10_000);
+    try (RedisServer redis = RedisServers.start();
+        Service api =
+            Service.start(
+                "api",
+                RedisServers.freePort(),
+                Map.of("REDIS_URL", redis.url(), "IDLE_TIMEOUT", "3s", "BODY_TIMEOUT", "2s"));
+        Haproxy lb = Haproxy.start(RedisServers.freePort(), List.of(api.port()))) {
+      // HAProxy 3.2 answers what it cannot parse with our errorfiles; 2.6 (Debian 12) with its
+      // own HTML, whatever the configuration says (haproxy/haproxy#3032; compose runs 3.2)
+      boolean lbJson = Haproxy.version() >= 302;
+      int via = lb.port();
+
+      // bad percent-encoding: the api's URI check would answer an empty 400; HAProxy answers
+      RawHttp badId =
+          RawHttp.exchange(via, "GET /api/v1/work/%zz HTTP/1.1\r\nHost: x\r\n\r\n", limit);
+      assertEquals(404, badId.status(), badId.toString());
+      assertEquals("{\"status\":\"404. not found!\"}", badId.body());
+      RawHttp badPath =
+          RawHttp.exchange(
+              via,
+              post.replace("/api/v1/work", "/api/v%zz/work") + "Content-Length: 14\r\n\r\n" + foo,
+              limit);
+      assertEquals(400, badPath.status(), badPath.toString());
+      assertEquals("application/json", badPath.type(), badPath.toString());
+
+      // what HAProxy refuses while parsing: never forwarded, the connection closed
+      Map<String, String> unparsable = new TreeMap<>();
+      unparsable.put(
+          "xchunked", post + "Content-Length: 14\r\nTransfer-Encoding: xchunked\r\n\r\n" + foo);
+      unparsable.put(
+          "10,000 headers", "GET /api/v1/work/x HTTP/1.1\r\nHost: x\r\n" + manyHeaders + "\r\n");
+      unparsable.put(
+          "raw bytes in the path", "GET /api/v1/work/\u00ff\u00fe HTTP/1.1\r\nHost: x\r\n\r\n");
+      unparsable.put(
+          "100 KB URL", "GET /api/v1/work/" + "A".repeat(100_000) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+      unparsable.put(
+          "two Content-Lengths", post + "Content-Length: 14\r\nContent-Length: 15\r\n\r\n" + foo);
+      for (var request : unparsable.entrySet()) {
+        RawHttp answer = RawHttp.exchange(via, request.getValue(), limit);
+        String what = request.getKey() + " through HAProxy: " + shorten(answer.toString());
+        assertTrue(answer.closed(), what);
+        assertEquals("", answer.after(), what);
+        if (answer.status() != -1 || !request.getKey().equals("two Content-Lengths")) {
+          // (HAProxy 3.2 closes on two different Content-Lengths without an answer)
+          assertTrue(Set.of(400, 414, 431).contains(answer.status()), what);
+          if (lbJson) {
+            assertEquals("application/json", answer.type(), what);
+          }
+        }
+      }
+      // a head that never ends: 408 at HAProxy's timeout http-request (5 s)
+      RawHttp slowHead = RawHttp.exchange(via, "GET /api/v1/work/x HTTP/1.1\r\nHost: x\r\n", limit);
+      assertEquals(408, slowHead.status(), slowHead.toString());
+      assertTrue(slowHead.closed(), "closed after the 408");
+      if (lbJson) {
+        assertEquals("application/json", slowHead.type());
+      }
+
+      // straight at the api: framing it cannot trust is a JSON 400, closed, nothing read after
+      int direct = api.port();
+      RawHttp xchunked =
+          RawHttp.exchange(
+              direct,
+              post + "Content-Length: 14\r\nTransfer-Encoding: xchunked\r\n\r\n" + foo + smuggled,
+              limit);
+      assertEquals(400, xchunked.status(), xchunked.toString());
+      assertEquals("application/json", xchunked.type());
+      assertTrue(xchunked.closed() && xchunked.after().isEmpty(), xchunked.toString());
+      // Content-Length and chunked: read by the chunks, then closed: the GET after it is not read
+      RawHttp both =
+          RawHttp.exchange(
+              direct,
+              post
+                  + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\ne\r\n"
+                  + foo
+                  + "\r\n0\r\n\r\n"
+                  + smuggled,
+              limit);
+      assertEquals(200, both.status(), both.toString());
+      assertTrue(both.closed() && both.after().isEmpty(), both.toString());
+      // a body that stalls: JSON 408 at BODY_TIMEOUT
+      RawHttp slowBody =
+          RawHttp.exchange(direct, post + "Content-Length: 1000000\r\n\r\n{\"data\":\"", limit);
+      assertEquals(408, slowBody.status(), slowBody.toString());
+      assertEquals("application/json", slowBody.type());
+      assertTrue(slowBody.closed() && slowBody.ms() < 5_000, slowBody.toString());
+      // three heads that never end: no request exists to answer; closed at IDLE_TIMEOUT
+      ExecutorService pool = Executors.newFixedThreadPool(3);
+      List<Future<RawHttp>> heads = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        heads.add(
+            pool.submit(
+                () ->
+                    RawHttp.exchange(
+                        direct, "GET /api/v1/work/x HTTP/1.1\r\nHost: x\r\nX-A: ", limit)));
+      }
+      for (Future<RawHttp> head : heads) {
+        RawHttp answer = head.get();
+        assertEquals(-1, answer.status(), answer.toString());
+        assertTrue(answer.closed(), "closed by the api, not by the test's time limit: " + answer);
+        assertTrue(answer.ms() >= 2_500 && answer.ms() < 8_000, "at IDLE_TIMEOUT: " + answer.ms());
+      }
+      pool.shutdown();
+      // Quarkus' and Vert.x's own refusals, before any of the api's code runs: the status is
+      // right, the body is theirs (empty); HAProxy, the public front, answers these as above
+      RawHttp longUrl =
+          RawHttp.exchange(
+              direct,
+              "GET /api/v1/work/" + "A".repeat(20_000) + " HTTP/1.1\r\nHost: x\r\n\r\n",
+              limit);
+      assertEquals(414, longUrl.status(), longUrl.toString());
+      RawHttp bigHeader =
+          RawHttp.exchange(
+              direct,
+              "GET /api/v1/work/x HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(30_000) + "\r\n\r\n",
+              limit);
+      assertEquals(431, bigHeader.status(), bigHeader.toString());
+      RawHttp twoLengths =
+          RawHttp.exchange(
+              direct, post + "Content-Length: 14\r\nContent-Length: 15\r\n\r\n" + foo, limit);
+      assertEquals(400, twoLengths.status(), twoLengths.toString());
+      assertTrue(twoLengths.closed(), twoLengths.toString());
+
+      // of all this, only the one well-framed chunked POST was stored
+      assertEquals(
+          Set.of("conveyor:job:ACBD18DB4CC2F85CEDEF654FCCC4A4D8"), scan(redis, "conveyor:job:*"));
     }
   }
 
