@@ -12,7 +12,6 @@ import io.quarkus.runtime.StartupEvent;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.redis.client.Redis;
-import io.vertx.redis.client.RedisOptions;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
@@ -85,8 +84,9 @@ public class QueueProducer {
     Redis subscriptions =
         Redis.createClient(
             vertx,
-            new RedisOptions()
-                .setConnectionString(redisUrl)
+            config
+                .redisEndpoint(redisUrl)
+                .options()
                 // its own name in the metrics: under Quarkus' client's name it clashed (a WARN)
                 .setMetricsName("subscriptions")
                 .setMaxPoolSize(2)

@@ -35,6 +35,7 @@ public final class JobQueue {
   private final Redis redis;
   private final RedisKeys keys;
   private final Duration timeout;
+  private final Durability durability;
 
   /**
    * @param redis the client (the Quarkus-managed one in the apps)
@@ -42,9 +43,17 @@ public final class JobQueue {
    * @param timeout how long one Redis call may take before Redis counts as unavailable
    */
   public JobQueue(Redis redis, RedisKeys keys, Duration timeout) {
+    this(redis, keys, timeout, Durability.NONE);
+  }
+
+  /**
+   * @param durability how many replicas must have a submission or a completion before it counts
+   */
+  public JobQueue(Redis redis, RedisKeys keys, Duration timeout, Durability durability) {
     this.redis = redis;
     this.keys = keys;
     this.timeout = timeout;
+    this.durability = durability;
   }
 
   public RedisKeys keys() {
@@ -115,7 +124,8 @@ public final class JobQueue {
                     keys.delayed(),
                     keys.types(),
                     keys.webhooks()),
-                args),
+                args,
+                durability),
             limit,
             "submit")
         .map(
@@ -263,7 +273,8 @@ public final class JobQueue {
             COMPLETE.run(
                 redis,
                 List.of(keys.processing(node), keys.stats(), keys.jobPrefix(), keys.webhooks()),
-                args),
+                args,
+                durability),
             "complete")
         .map(
             r -> {

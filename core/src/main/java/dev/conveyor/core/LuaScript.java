@@ -80,6 +80,41 @@ final class LuaScript {
         .recoverWithUni(() -> redis.send(request(Command.EVAL, source, keys, args)));
   }
 
+  /**
+   * As {@link #run(Redis, List, List)}, then, when {@code durability} asks for replicas, {@code
+   * WAIT} on the same connection (a batch): the script's answer once enough replicas have its
+   * writes, else a {@link StorageUnavailableException}.
+   */
+  Uni<Response> run(Redis redis, List<String> keys, List<String> args, Durability durability) {
+    if (!durability.waits()) {
+      return run(redis, keys, args);
+    }
+    Request wait =
+        Request.cmd(Command.WAIT).arg(durability.replicas()).arg(durability.timeout().toMillis());
+    return redis
+        .batch(List.of(request(Command.EVALSHA, sha, keys, args), wait))
+        // a batch reports its first error as "ERR [<index>] <error>"
+        .onFailure(f -> f.getMessage() != null && f.getMessage().startsWith("ERR [0] NOSCRIPT"))
+        .recoverWithUni(() -> redis.batch(List.of(request(Command.EVAL, source, keys, args), wait)))
+        .map(
+            replies -> {
+              long confirmed = replies.get(1).toLong();
+              if (confirmed < durability.replicas()) {
+                throw new StorageUnavailableException(
+                    name
+                        + ": "
+                        + confirmed
+                        + " of REDIS_WAIT_REPLICAS="
+                        + durability.replicas()
+                        + " replicas confirmed within "
+                        + durability.timeout().toMillis()
+                        + " ms",
+                    null);
+              }
+              return replies.get(0);
+            });
+  }
+
   private static Request request(
       Command command, String script, List<String> keys, List<String> args) {
     Request request = Request.cmd(command).arg(script).arg(keys.size());

@@ -29,9 +29,16 @@ public final class Store {
    * @param timeout how long one Redis call may take before Redis counts as unavailable
    */
   public Store(Redis redis, RedisKeys keys, Duration timeout) {
+    this(redis, keys, timeout, Durability.NONE);
+  }
+
+  /**
+   * @param durability how many replicas must have a submission or a completion before it counts
+   */
+  public Store(Redis redis, RedisKeys keys, Duration timeout, Durability durability) {
     this.keys = keys;
     this.timeout = timeout;
-    this.queue = new JobQueue(redis, keys, timeout);
+    this.queue = new JobQueue(redis, keys, timeout, durability);
     this.recovery = new JobRecovery(redis, keys, timeout);
     this.deadLetters = new DeadLetters(redis, keys, timeout);
     this.ledger = new Ledger(redis, keys, timeout);
@@ -43,9 +50,16 @@ public final class Store {
     this.webhooks = new WebhookOutbox(redis, keys, timeout);
   }
 
-  /** The store as a node's config (REDIS_PREFIX, REDIS_TIMEOUT) describes it. */
+  /**
+   * The store as a node's config (REDIS_PREFIX, REDIS_TIMEOUT, REDIS_WAIT_REPLICAS and
+   * REDIS_WAIT_TIMEOUT) describes it.
+   */
   public static Store of(Redis redis, StoreConfig config) {
-    return new Store(redis, new RedisKeys(config.redisPrefix()), config.redisTimeout());
+    return new Store(
+        redis,
+        new RedisKeys(config.redisPrefix()),
+        config.redisTimeout(),
+        new Durability(config.redisWaitReplicas(), config.redisWaitTimeout()));
   }
 
   public RedisKeys keys() {

@@ -18,6 +18,33 @@ public interface StoreConfig {
   @WithDefault(RedisKeys.DEFAULT_PREFIX)
   String redisPrefix();
 
+  /**
+   * REDIS_CLIENT_TYPE: standalone (REDIS_URL is the Redis), sentinel (REDIS_URL lists the
+   * sentinels) or cluster (REDIS_URL lists masters of a Redis Cluster); see {@link RedisEndpoint}.
+   */
+  @WithDefault("standalone")
+  String redisClientType();
+
+  /** REDIS_MASTER_NAME: with sentinels, the name of the master set they watch. */
+  @WithDefault(RedisEndpoint.DEFAULT_MASTER_NAME)
+  String redisMasterName();
+
+  /** The endpoint REDIS_URL ({@code url}) names, as REDIS_CLIENT_TYPE says to reach it. */
+  default RedisEndpoint redisEndpoint(String url) {
+    return RedisEndpoint.of(url, redisClientType(), redisMasterName());
+  }
+
+  /**
+   * REDIS_WAIT_REPLICAS: replicas that must have a job before the API answers 200, and a result
+   * before a worker counts it recorded ({@link Durability}); 0: the master alone.
+   */
+  @WithDefault("0")
+  int redisWaitReplicas();
+
+  /** REDIS_WAIT_TIMEOUT: how long to wait for those replicas; then 503 (api) or a retry. */
+  @WithDefault("250ms")
+  Duration redisWaitTimeout();
+
   /** REDIS_TIMEOUT: longest wait for one Redis call before it counts as an outage. */
   @WithDefault("1s")
   Duration redisTimeout();

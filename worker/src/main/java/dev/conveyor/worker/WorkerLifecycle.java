@@ -12,7 +12,6 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.redis.client.Redis;
-import io.vertx.redis.client.RedisOptions;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Any;
 import jakarta.enterprise.inject.Instance;
@@ -59,8 +58,9 @@ public class WorkerLifecycle {
     this.claimClient =
         Redis.createClient(
             vertx,
-            new RedisOptions()
-                .setConnectionString(redisUrl)
+            config
+                .redisEndpoint(redisUrl)
+                .options()
                 // its own name in the metrics: under Quarkus' client's name it clashed (a WARN)
                 .setMetricsName("claims")
                 .setMaxPoolSize(types.size() + 2)
