@@ -10,7 +10,10 @@ every second) and no worker runs, so every accepted job stays queued.
 
   bench/accept.py            10 s passes, 3 runs each
   bench/accept.py --quick    3 s passes, 2 runs (a smoke test)
-  DURATION, RUNS, WARMUP change the size. Writes bench/results/accept.json, prints a Markdown table."""
+  DURATION, RUNS, WARMUP change the size. Writes bench/results/accept.json, prints a Markdown table.
+  REPLICAS=n adds n replicas of the Redis (each a redis-server with AOF everysec) and sets the
+  apis' REDIS_WAIT_REPLICAS to WAIT_REPLICAS (default n): the cost of a 200 only once replicas
+  have the job."""
 import json
 import os
 import shutil
@@ -25,6 +28,8 @@ NAME = "accept"
 DURATION = int(os.environ.get("DURATION", 3 if bench.QUICK else 10))
 RUNS = int(os.environ.get("RUNS", 2 if bench.QUICK else 3))
 WARMUP = int(os.environ.get("WARMUP", 8 if bench.QUICK else 30))
+REPLICAS = int(os.environ.get("REPLICAS", 0))
+WAIT_REPLICAS = int(os.environ.get("WAIT_REPLICAS", REPLICAS))
 CONNECTIONS = 50
 CANNED = ('{"accepted_by":"static@bench","callback":"0123456789ABCDEF0123456789ABCDEF",'
           '"data":"accept 1 1","status":"accepted"}')
@@ -109,8 +114,21 @@ def main():
             raise SystemExit(f"{tool} not found (apt-get install {tool})")
     with bench.Stack(NAME) as stack:
         r = stack.redis()
+        replicas = []
+        for n in range(REPLICAS):
+            port = bench.free_port()
+            replicas.append(stack.process(
+                ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", stack.work,
+                 "--dbfilename", f"replica-{n}.rdb", "--appendonly", "yes", "--appenddirname",
+                 f"replica-{n}-aof", "--appendfsync", "everysec", "--save", "", "--replicaof",
+                 "127.0.0.1", str(stack.redis_port), "--logfile",
+                 os.path.join(stack.work, f"replica-{n}.log")]))
+        if REPLICAS:
+            bench.wait_until(lambda: f"connected_slaves:{REPLICAS}" in r.call("INFO", "replication"),
+                             30, f"{REPLICAS} replicas")
         api_ports = [bench.free_port(), bench.free_port()]
-        apis = [stack.service("api", f"api-{n}@bench", http_port=p) for n, p in enumerate(api_ports, 1)]
+        apis = [stack.service("api", f"api-{n}@bench", http_port=p, REDIS_WAIT_REPLICAS=WAIT_REPLICAS)
+                for n, p in enumerate(api_ports, 1)]
         for p, proc in zip(api_ports, apis):
             bench.wait_ready(p, proc)
         lb, static, nginx_port, own, origin = (bench.free_port() for _ in range(5))
@@ -135,6 +153,8 @@ def main():
                                     .read().split()]
         parts = {"haproxy": [haproxy.pid], "apis": [a.pid for a in apis], "redis": [stack.redis_pid()],
                  "nginx": nginx_pids}
+        if replicas:
+            parts["replicas"] = [p.pid for p in replicas]
         stamp = str(int(time.time()))
         bench.log(NAME, f"warm-up: {WARMUP} s through the apis, {DURATION} s through each static path")
         wrk(lb, WARMUP, f"warm {stamp}")
@@ -155,7 +175,7 @@ def main():
         queued = r.call("LLEN", "conveyor:queue")
     accepted = sum(x["requests"] for x in runs["conveyor"])
     results = {"duration_s": DURATION, "warmup_s": WARMUP, "runs": RUNS, "connections": CONNECTIONS, "apis": 2,
-               "queued_after": queued}
+               "queued_after": queued, "replicas": REPLICAS, "wait_replicas": WAIT_REPLICAS}
     for system, values in runs.items():
         results[system] = {
             "per_s": bench.stats([x["per_s"] for x in values]),

@@ -55,7 +55,7 @@ public record RedisEndpoint(RedisClientType type, List<String> urls, String mast
     return of(url, "standalone", DEFAULT_MASTER_NAME);
   }
 
-  static RedisClientType parseType(String type) {
+  public static RedisClientType parseType(String type) {
     return switch (type.strip().toLowerCase(Locale.ROOT)) {
       case "standalone", "" -> RedisClientType.STANDALONE;
       case "sentinel" -> RedisClientType.SENTINEL;

@@ -57,7 +57,7 @@ public final class Store {
   public static Store of(Redis redis, StoreConfig config) {
     return new Store(
         redis,
-        new RedisKeys(config.redisPrefix()),
+        config.redisKeys(),
         config.redisTimeout(),
         new Durability(config.redisWaitReplicas(), config.redisWaitTimeout()));
   }

@@ -29,6 +29,18 @@ public interface StoreConfig {
   @WithDefault(RedisEndpoint.DEFAULT_MASTER_NAME)
   String redisMasterName();
 
+  /**
+   * The key names. On a Redis Cluster the prefix is a hash tag ({@code {conveyor}:queue}): every
+   * key then lives in one slot, so every script, including those that build key names from what
+   * they read, runs on whichever master holds it. Elsewhere the names are unchanged.
+   */
+  default RedisKeys redisKeys() {
+    return RedisEndpoint.parseType(redisClientType())
+            == io.vertx.redis.client.RedisClientType.CLUSTER
+        ? new RedisKeys("{" + redisPrefix() + "}")
+        : new RedisKeys(redisPrefix());
+  }
+
   /** The endpoint REDIS_URL ({@code url}) names, as REDIS_CLIENT_TYPE says to reach it. */
   default RedisEndpoint redisEndpoint(String url) {
     return RedisEndpoint.of(url, redisClientType(), redisMasterName());
