@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The compose end-to-end test: docker-compose.yml built and run for real (ComposeIT: health, the
 # seed's walk-through through HAProxy, scaling with sysmon and the shell agreeing, a killed worker,
-# a rolling restart of the apis, a Redis stop, down -v). Uses the Docker engine that answers; where
+# a rolling restart of the apis, a Redis stop, down -v) and docker-compose.ha.yml over it (ComposeHaIT:
+# the Redis primary stopped, a replica promoted, nothing acknowledged lost). Uses the Docker engine that answers; where
 # none does, as root on Debian, starts a private one with stand-in base images (scripts/lib/
 # docker-engine.sh) and stops it at the end. Exit 0 only if every check passed.
 #   scripts/compose-test.sh [extra Maven arguments]
@@ -19,4 +20,4 @@ docker_engine_ensure "$root" || die "no Docker engine, so docker-compose.yml can
 # here a missing engine is a failure, never a skip
 export CONVEYOR_COMPOSE_REQUIRED=1
 ./mvnw -B verify -pl system-tests -am -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
-  -Dit.test=ComposeIT -Dfailsafe.failIfNoSpecifiedTests=false "$@"
+  -Dit.test='ComposeIT,ComposeHaIT' -Dfailsafe.failIfNoSpecifiedTests=false "$@"

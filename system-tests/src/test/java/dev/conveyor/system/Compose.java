@@ -104,7 +104,7 @@ final class Compose {
 
   private List<String> composeCommand(String... args) {
     List<String> command = new ArrayList<>(List.of("docker", "compose", "-p", project));
-    if (System.getenv("COMPOSE_FILE") == null) {
+    if (System.getenv("COMPOSE_FILE") == null && !env.containsKey("COMPOSE_FILE")) {
       command.addAll(List.of("-f", Path.of("..", "docker-compose.yml").toString()));
     }
     command.addAll(List.of(args));
