@@ -44,6 +44,43 @@ final class Compose {
     this.env = env;
   }
 
+  /**
+   * The project brought up from scratch ({@code down -v}, then {@code up --build -d --wait} with
+   * {@code scale}, e.g. {@code "api=2"}), in the engine the environment names. Without one the
+   * calling test class is skipped, except in CI ({@code CI=true}) or with {@code
+   * CONVEYOR_COMPOSE_REQUIRED=1}, where that is a failure.
+   */
+  static Compose up(String project, Map<String, String> env, String... scale) {
+    boolean required =
+        "true".equalsIgnoreCase(System.getenv("CI"))
+            || "1".equals(System.getenv("CONVEYOR_COMPOSE_REQUIRED"));
+    boolean engine = engineAnswers();
+    if (required && !engine) {
+      throw new IllegalStateException(
+          "no Docker engine answers (DOCKER_HOST="
+              + System.getenv("DOCKER_HOST")
+              + "): run this through scripts/compose-test.sh or scripts/test.sh, which start one");
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        engine,
+        "no Docker engine answers: the compose files were not run (scripts/compose-test.sh"
+            + " starts one as root on Debian)");
+    Compose compose = new Compose(project, env);
+    compose.compose(120, "down", "-v", "--remove-orphans"); // what an interrupted run left
+    List<String> up = new ArrayList<>(List.of("up", "--build", "-d"));
+    for (String s : scale) {
+      up.addAll(List.of("--scale", s));
+    }
+    up.addAll(List.of("--wait", "--wait-timeout", "180"));
+    compose.compose(900, up.toArray(String[]::new));
+    return compose;
+  }
+
+  /** {@code down -v}: every container, network and volume of the project gone. */
+  void down() {
+    compose(120, "down", "-v", "--remove-orphans");
+  }
+
   /** True when {@code docker info} answers (an engine runs where the environment points). */
   static boolean engineAnswers() {
     try {

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -36,21 +35,13 @@ class ComposeHaIT {
 
   @BeforeAll
   static void up() {
-    boolean required =
-        "true".equalsIgnoreCase(System.getenv("CI"))
-            || "1".equals(System.getenv("CONVEYOR_COMPOSE_REQUIRED"));
-    boolean engine = Compose.engineAnswers();
-    if (required) {
-      assertTrue(engine, "no Docker engine answers: run this through scripts/compose-test.sh");
-    }
-    Assumptions.assumeTrue(engine, "no Docker engine answers: docker-compose.ha.yml was not run");
     int lbPort = RedisServers.freePort();
     String files =
         System.getenv("COMPOSE_FILE") != null
             ? System.getenv("COMPOSE_FILE")
             : Path.of("..", "docker-compose.yml").toAbsolutePath().normalize().toString();
     compose =
-        new Compose(
+        Compose.up(
             PROJECT,
             Map.of(
                 "COMPOSE_FILE",
@@ -64,27 +55,16 @@ class ComposeHaIT {
                 "WORK_DURATION",
                 "200ms",
                 "RESULT_TTL",
-                "10m"));
-    compose.compose(120, "down", "-v", "--remove-orphans");
-    compose.compose(
-        900,
-        "up",
-        "--build",
-        "-d",
-        "--scale",
-        "api=2",
-        "--scale",
-        "worker=2",
-        "--wait",
-        "--wait-timeout",
-        "180");
+                "10m"),
+            "api=2",
+            "worker=2");
     lb = Endpoint.at(lbPort);
   }
 
   @AfterAll
   static void down() {
     if (compose != null) {
-      compose.compose(120, "down", "-v", "--remove-orphans");
+      compose.down();
     }
   }
 

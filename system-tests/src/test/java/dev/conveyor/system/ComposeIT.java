@@ -21,7 +21,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -50,53 +49,27 @@ class ComposeIT {
 
   @BeforeAll
   static void up() {
-    boolean required =
-        "true".equalsIgnoreCase(System.getenv("CI"))
-            || "1".equals(System.getenv("CONVEYOR_COMPOSE_REQUIRED"));
-    boolean engine = Compose.engineAnswers();
-    if (required) {
-      assertTrue(
-          engine,
-          "no Docker engine answers (DOCKER_HOST="
-              + System.getenv("DOCKER_HOST")
-              + "): run this through scripts/compose-test.sh or scripts/test.sh, which start one");
-    }
-    Assumptions.assumeTrue(
-        engine,
-        "no Docker engine answers: docker-compose.yml was not run (scripts/compose-test.sh"
-            + " starts one as root on Debian)");
     int lbPort = RedisServers.freePort();
     statsPort = RedisServers.freePort();
     sysmonPort = RedisServers.freePort();
     compose =
-        new Compose(
+        Compose.up(
             PROJECT,
             Map.of(
                 "LB_PORT", Integer.toString(lbPort),
                 "LB_STATS_PORT", Integer.toString(statsPort),
                 "SYSMON_PORT", Integer.toString(sysmonPort),
                 "WORK_DURATION", "500ms",
-                "RESULT_TTL", RESULT_TTL.toSeconds() + "s"));
-    compose.compose(120, "down", "-v", "--remove-orphans"); // what an interrupted run left
-    compose.compose(
-        900,
-        "up",
-        "--build",
-        "-d",
-        "--scale",
-        "api=2",
-        "--scale",
-        "worker=3",
-        "--wait",
-        "--wait-timeout",
-        "180");
+                "RESULT_TTL", RESULT_TTL.toSeconds() + "s"),
+            "api=2",
+            "worker=3");
     lb = Endpoint.at(lbPort);
   }
 
   @AfterAll
   static void down() {
     if (compose != null) {
-      compose.compose(120, "down", "-v", "--remove-orphans");
+      compose.down();
     }
   }
 

@@ -49,28 +49,10 @@ final class ProcessRedisServer implements RedisServer {
     if (isRunning()) {
       return;
     }
-    List<String> command = new ArrayList<>();
-    command.addAll(
-        List.of(
-            binary.toString(),
-            "--port",
-            Integer.toString(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            dir.toString(),
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "always",
-            "--save",
-            "",
-            "--daemonize",
-            "no",
-            "--loglevel",
-            "warning",
-            "--logfile",
-            dir.resolve("redis.log").toString()));
+    List<String> command =
+        new ArrayList<>(
+            RedisServers.serverCommand(
+                binary, port, dir, "always", "--daemonize", "no", "--loglevel", "warning"));
     if (password != null) {
       command.addAll(List.of("--requirepass", password));
     }

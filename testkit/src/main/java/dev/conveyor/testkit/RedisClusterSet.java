@@ -60,27 +60,17 @@ public final class RedisClusterSet implements AutoCloseable {
     Path data = Files.createDirectories(dir.resolve("node-" + port));
     Process process =
         new ProcessBuilder(
-                RedisServers.requireRedisBinary().toString(),
-                "--port",
-                Integer.toString(port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                data.toString(),
-                "--cluster-enabled",
-                "yes",
-                "--cluster-config-file",
-                data.resolve("nodes.conf").toString(),
-                "--cluster-node-timeout",
-                "2000",
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "everysec",
-                "--save",
-                "",
-                "--logfile",
-                data.resolve("redis.log").toString())
+                RedisServers.serverCommand(
+                    RedisServers.requireRedisBinary(),
+                    port,
+                    data,
+                    "everysec",
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    data.resolve("nodes.conf").toString(),
+                    "--cluster-node-timeout",
+                    "2000"))
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)
             .start();
@@ -91,7 +81,7 @@ public final class RedisClusterSet implements AutoCloseable {
       if (!process.isAlive() || Instant.now().isAfter(deadline)) {
         throw new IllegalStateException("cluster node on " + port + " did not start");
       }
-      sleep(20);
+      SentinelSet.sleep(20);
     }
   }
 
@@ -103,7 +93,7 @@ public final class RedisClusterSet implements AutoCloseable {
         if (Instant.now().isAfter(deadline)) {
           throw new IllegalStateException("the cluster is not ok on " + port);
         }
-        sleep(50);
+        SentinelSet.sleep(50);
       }
     }
   }
@@ -125,15 +115,6 @@ public final class RedisClusterSet implements AutoCloseable {
       sizes.add(Long.parseLong(SentinelSet.command(port, "DBSIZE").get(0)));
     }
     return sizes;
-  }
-
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms); // polling processes: there is no event to wait on
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
   }
 
   @Override

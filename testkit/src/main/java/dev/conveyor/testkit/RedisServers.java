@@ -10,6 +10,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -61,6 +62,35 @@ public final class RedisServers {
                 new IllegalStateException(
                     "No Redis for tests: no Docker engine answers and redis-server is not on PATH."
                         + " Fix: apt-get install -y redis-server (or start a Docker engine)"));
+  }
+
+  /**
+   * The command line of {@code binary} (a redis-server) on 127.0.0.1:{@code port}: its data and
+   * {@code redis.log} in {@code dir}, AOF on with {@code fsync} (always, everysec), no RDB
+   * snapshots, then {@code extra} arguments.
+   */
+  static List<String> serverCommand(
+      Path binary, int port, Path dir, String fsync, String... extra) {
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of(
+                binary.toString(),
+                "--port",
+                Integer.toString(port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                dir.toString(),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                fsync,
+                "--save",
+                "",
+                "--logfile",
+                dir.resolve("redis.log").toString()));
+    command.addAll(List.of(extra));
+    return command;
   }
 
   static Optional<Path> findOnPath(String binary) {

@@ -67,24 +67,8 @@ public final class SentinelSet implements AutoCloseable {
     Path data = Files.createDirectories(dir.resolve("redis-" + port));
     List<String> command =
         new ArrayList<>(
-            List.of(
-                RedisServers.requireRedisBinary().toString(),
-                "--port",
-                Integer.toString(port),
-                "--bind",
-                "127.0.0.1",
-                "--dir",
-                data.toString(),
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "everysec",
-                "--save",
-                "",
-                "--loglevel",
-                "notice",
-                "--logfile",
-                data.resolve("redis.log").toString()));
+            RedisServers.serverCommand(
+                RedisServers.requireRedisBinary(), port, data, "everysec", "--loglevel", "notice"));
     if (replicaOf != null) {
       command.addAll(List.of("--replicaof", "127.0.0.1", replicaOf.toString()));
     }
@@ -262,7 +246,7 @@ public final class SentinelSet implements AutoCloseable {
     throw new IllegalStateException(what + ": not within " + START_LIMIT + ": " + logs());
   }
 
-  private static void sleep(long ms) {
+  static void sleep(long ms) {
     try {
       Thread.sleep(ms); // polling processes: there is no event to wait on
     } catch (InterruptedException e) {
