@@ -10,11 +10,12 @@ import dev.conveyor.testkit.RedisServers;
 import dev.conveyor.testkit.SentinelSet;
 import java.io.IOException;
 import java.net.http.HttpResponse;
-import java.time.Instant;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -51,17 +52,20 @@ class RedisClusterIT {
             assertEquals(200, r.statusCode(), r.body());
             ids.add(JSON.readTree(r.body()).get("callback").asText());
           }
-          Instant deadline = Instant.now().plusSeconds(60);
           Set<String> waiting = new HashSet<>(ids);
-          while (!waiting.isEmpty() && Instant.now().isBefore(deadline)) {
-            for (String job : List.copyOf(waiting)) {
-              JsonNode view = JSON.readTree(api.get("/api/v1/work/" + job).body());
-              if (view.path("status").asText().equals("worked")) {
-                waiting.remove(job);
-              }
-            }
-            Thread.sleep(200);
-          }
+          Awaitility.await("every job worked")
+              .atMost(Duration.ofSeconds(60))
+              .pollInterval(Duration.ofMillis(200))
+              .until(
+                  () -> {
+                    for (String job : List.copyOf(waiting)) {
+                      JsonNode view = JSON.readTree(api.get("/api/v1/work/" + job).body());
+                      if (view.path("status").asText().equals("worked")) {
+                        waiting.remove(job);
+                      }
+                    }
+                    return waiting.isEmpty();
+                  });
           assertEquals(Set.of(), waiting, "jobs not worked within 60 s");
           // recorded once each: the counter of completions = the jobs
           assertEquals(JOBS + 1L, workedCounter(cluster), "completions recorded");

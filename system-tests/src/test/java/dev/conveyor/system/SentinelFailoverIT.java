@@ -18,6 +18,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -140,12 +141,13 @@ class SentinelFailoverIT {
                         }
                       }
                     });
-        Thread.sleep(KILL_AT.toMillis());
+        Thread.sleep(KILL_AT.toMillis()); // the load, before the kill
         int primary = set.masterPort();
         Instant killedAt = Instant.now();
         set.kill(primary);
         int promoted = set.awaitFailoverFrom(primary, Duration.ofSeconds(20));
         long failoverMs = Duration.between(killedAt, Instant.now()).toMillis();
+        // the load goes on through the failover, to RUN
         Thread.sleep(
             Math.max(0, RUN.toMillis() - Duration.between(start, Instant.now()).toMillis()));
         running.set(false);
@@ -153,22 +155,25 @@ class SentinelFailoverIT {
 
         // every acknowledged job worked on the new primary (RESULT_TTL is long)
         Set<String> missing = ConcurrentHashMap.newKeySet();
-        Instant deadline = Instant.now().plusSeconds(30);
         Set<String> waiting = ConcurrentHashMap.newKeySet();
         waiting.addAll(acknowledged);
-        while (!waiting.isEmpty() && Instant.now().isBefore(deadline)) {
-          for (String id : List.copyOf(waiting)) {
-            HttpResponse<String> view = api.get("/api/v1/work/" + id);
-            if (view.statusCode() == 404) {
-              missing.add(id);
-              waiting.remove(id);
-            } else if (view.statusCode() == 200
-                && JSON.readTree(view.body()).path("status").asText().equals("worked")) {
-              waiting.remove(id);
-            }
-          }
-          Thread.sleep(200);
-        }
+        Awaitility.await("every acknowledged job worked, or found missing")
+            .atMost(Duration.ofSeconds(30))
+            .pollInterval(Duration.ofMillis(200))
+            .until(
+                () -> {
+                  for (String id : List.copyOf(waiting)) {
+                    HttpResponse<String> view = api.get("/api/v1/work/" + id);
+                    if (view.statusCode() == 404) {
+                      missing.add(id);
+                      waiting.remove(id);
+                    } else if (view.statusCode() == 200
+                        && JSON.readTree(view.body()).path("status").asText().equals("worked")) {
+                      waiting.remove(id);
+                    }
+                  }
+                  return waiting.isEmpty();
+                });
         assertEquals(Set.of(), waiting, "acknowledged jobs not worked within 30 s");
         Map<String, Integer> statuses = new TreeMap<>();
         answers.forEach(a -> statuses.merge(Integer.toString(a.status()), 1, Integer::sum));
