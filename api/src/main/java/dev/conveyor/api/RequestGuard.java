@@ -81,17 +81,26 @@ public class RequestGuard {
     }
   }
 
-  /** Answers JSON and closes: the unread body must not be taken for the next request. */
+  /**
+   * Answers JSON and closes the connection: the unread body must not be taken for the next request.
+   * A request whose framing cannot be trusted is cut at once: by the time its answer is written
+   * Vert.x would have read the bytes after its head (a pipelined request) as the next one. One
+   * whose body has a known length (413, 408) is closed once its answer is written, so a client
+   * still sending its body reads the answer rather than a reset.
+   */
   private static void refuse(RoutingContext ctx, int status, String message) {
     Metrics.counter("conveyor.requests.refused", "status", Integer.toString(status)).increment();
-    ctx.response()
-        .setStatusCode(status)
-        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-        .putHeader(HttpHeaders.CONNECTION, "close")
-        .end("{\"error\":\"" + message + "\"}");
-    // at once, not when the answer is written: by then Vert.x would have read the bytes after
-    // the head (the unread body, a pipelined request) as the next request
-    ctx.request().connection().close();
+    var written =
+        ctx.response()
+            .setStatusCode(status)
+            .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+            .putHeader(HttpHeaders.CONNECTION, "close")
+            .end("{\"error\":\"" + message + "\"}");
+    if (status == 400) {
+      ctx.request().connection().close();
+    } else {
+      written.onComplete(done -> ctx.request().connection().close());
+    }
   }
 
   private boolean declaredTooLarge(String length) {
