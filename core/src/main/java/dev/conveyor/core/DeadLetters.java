@@ -15,17 +15,23 @@ public final class DeadLetters {
   private static final LuaScript FORGET = LuaScript.load("forget-3.lua");
 
   private final Redis redis;
-  private final RedisKeys keys;
+  private final Shards shards;
   private final Duration timeout;
 
   public DeadLetters(Redis redis, RedisKeys keys, Duration timeout) {
+    this(redis, Shards.one(keys), timeout);
+  }
+
+  /** Each job on the shard its id picks. */
+  public DeadLetters(Redis redis, Shards shards, Duration timeout) {
     this.redis = redis;
-    this.keys = keys;
+    this.shards = shards;
     this.timeout = timeout;
   }
 
   /** Sends a failed job back to the queue, its attempts from 0; false when it is not failed. */
   public Uni<Boolean> requeue(String id) {
+    RedisKeys keys = shards.of(id);
     return Guard.timed(
             REQUEUE.run(
                 redis,
@@ -38,6 +44,7 @@ public final class DeadLetters {
 
   /** Deletes a failed job; false when it is not failed. */
   public Uni<Boolean> delete(String id) {
+    RedisKeys keys = shards.of(id);
     return Guard.timed(
             FORGET.run(
                 redis, List.of(keys.job(id), keys.deadLetters(), keys.recent()), List.of(id)),

@@ -8,10 +8,13 @@ import io.vertx.mutiny.redis.client.Request;
 import io.vertx.mutiny.redis.client.Response;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
  * The queue protocol over Redis: one method per job transition of the hot path, each one Lua
@@ -33,6 +36,7 @@ public final class JobQueue {
   public static final int RECENT_KEPT = 200;
 
   private final Redis redis;
+  private final Shards shards;
   private final RedisKeys keys;
   private final Duration timeout;
   private final Durability durability;
@@ -50,14 +54,27 @@ public final class JobQueue {
    * @param durability how many replicas must have a submission or a completion before it counts
    */
   public JobQueue(Redis redis, RedisKeys keys, Duration timeout, Durability durability) {
+    this(redis, Shards.one(keys), timeout, durability);
+  }
+
+  /**
+   * @param shards the queue's shards: each job lives on the one its id picks
+   */
+  public JobQueue(Redis redis, Shards shards, Duration timeout, Durability durability) {
     this.redis = redis;
-    this.keys = keys;
+    this.shards = shards;
+    this.keys = shards.base();
     this.timeout = timeout;
     this.durability = durability;
   }
 
+  /** Shard 0's keys (the only shard's, unless QUEUE_SHARDS is above 1). */
   public RedisKeys keys() {
     return keys;
+  }
+
+  public Shards shards() {
+    return shards;
   }
 
   /** How long one Redis call may take before Redis counts as unavailable. */
@@ -99,11 +116,61 @@ public final class JobQueue {
     return submit(jobs, acceptedBy, timeout);
   }
 
-  /** As {@link #submit(List, String)}, with a time limit of its own instead of the timeout. */
+  /**
+   * As {@link #submit(List, String)}, with a time limit of its own instead of the timeout. Jobs of
+   * different shards are submitted by one script call per shard, at once.
+   */
   public Uni<List<Submission>> submit(List<Work> jobs, String acceptedBy, Duration limit) {
     if (jobs.isEmpty()) {
       throw new IllegalArgumentException("nothing to submit");
     }
+    if (shards.count() == 1) {
+      return submit(keys, jobs, acceptedBy, limit);
+    }
+    return perShard(jobs, Work::id, (shard, some) -> submit(shard, some, acceptedBy, limit));
+  }
+
+  /**
+   * One call per shard with the items whose job ids live there, all at once; the answers, one per
+   * item, in the items' order.
+   */
+  private <T, R> Uni<List<R>> perShard(
+      List<T> items, Function<T, String> idOf, BiFunction<RedisKeys, List<T>, Uni<List<R>>> call) {
+    List<List<Integer>> positions = new ArrayList<>(shards.count());
+    for (int s = 0; s < shards.count(); s++) {
+      positions.add(new ArrayList<>());
+    }
+    for (int i = 0; i < items.size(); i++) {
+      positions.get(shards.indexOf(idOf.apply(items.get(i)))).add(i);
+    }
+    List<Uni<List<R>>> calls = new ArrayList<>();
+    List<List<Integer>> called = new ArrayList<>();
+    for (int shard = 0; shard < positions.size(); shard++) {
+      List<Integer> at = positions.get(shard);
+      if (!at.isEmpty()) {
+        calls.add(call.apply(shards.get(shard), at.stream().map(items::get).toList()));
+        called.add(at);
+      }
+    }
+    return Uni.combine()
+        .all()
+        .unis(calls)
+        .with(
+            answers -> {
+              List<R> inOrder = new ArrayList<>(Collections.nCopies(items.size(), (R) null));
+              for (int c = 0; c < answers.size(); c++) {
+                @SuppressWarnings("unchecked")
+                List<R> some = (List<R>) answers.get(c);
+                for (int i = 0; i < some.size(); i++) {
+                  inOrder.set(called.get(c).get(i), some.get(i));
+                }
+              }
+              return inOrder;
+            });
+  }
+
+  private Uni<List<Submission>> submit(
+      RedisKeys keys, List<Work> jobs, String acceptedBy, Duration limit) {
     List<String> args = new ArrayList<>(2 + 3 * jobs.size());
     args.add(acceptedBy);
     args.add(Integer.toString(RECENT_KEPT));
@@ -148,7 +215,7 @@ public final class JobQueue {
 
   /** The job with this id, if Redis has it (worked and failed jobs expire). */
   public Uni<Optional<JobRecord>> find(String id) {
-    Request hmget = Request.cmd(Command.HMGET).arg(keys.job(id));
+    Request hmget = Request.cmd(Command.HMGET).arg(shards.of(id).job(id));
     JobRecord.READABLE_FIELDS.forEach(hmget::arg);
     return guard(redis.send(hmget), "read job")
         .map(
@@ -174,6 +241,12 @@ public final class JobQueue {
    * #claim}.
    */
   public Uni<Boolean> awaitJobs(RedisConnection connection, String type, Duration wait) {
+    return awaitJobs(connection, 0, type, wait);
+  }
+
+  /** As {@link #awaitJobs(RedisConnection, String, Duration)}, on one shard's wake-up mark. */
+  public Uni<Boolean> awaitJobs(RedisConnection connection, int shard, String type, Duration wait) {
+    RedisKeys keys = shards.get(shard);
     double seconds = Math.max(wait.toMillis(), 10) / 1000.0;
     Request bzpopmin =
         Request.cmd(Command.BZPOPMIN).arg(keys.wake(type)).arg(Double.toString(seconds));
@@ -194,6 +267,22 @@ public final class JobQueue {
    */
   public Uni<List<ClaimedJob>> claim(
       String type, String node, int max, String leasePrefix, boolean repeat, Duration maxWait) {
+    return claim(0, type, node, max, leasePrefix, repeat, maxWait);
+  }
+
+  /**
+   * As {@link #claim(String, String, int, String, boolean, Duration)}, from one shard's queues (a
+   * repeat goes to the same shard).
+   */
+  public Uni<List<ClaimedJob>> claim(
+      int shard,
+      String type,
+      String node,
+      int max,
+      String leasePrefix,
+      boolean repeat,
+      Duration maxWait) {
+    RedisKeys keys = shards.get(shard);
     if (max < 1) {
       throw new IllegalArgumentException("max must be at least 1, got " + max);
     }
@@ -260,6 +349,15 @@ public final class JobQueue {
    */
   public Uni<List<CompleteOutcome>> complete(
       List<Completion> completions, String node, Duration ttl) {
+    if (shards.count() == 1) {
+      return complete(keys, completions, node, ttl);
+    }
+    return perShard(
+        completions, c -> c.job().id(), (shard, some) -> complete(shard, some, node, ttl));
+  }
+
+  private Uni<List<CompleteOutcome>> complete(
+      RedisKeys keys, List<Completion> completions, String node, Duration ttl) {
     List<String> args = new ArrayList<>(3 + 3 * completions.size());
     args.add(node);
     args.add(Long.toString(ttl.toMillis()));
@@ -298,6 +396,7 @@ public final class JobQueue {
 
   /** Records a failed attempt: retried after a backoff, or failed after the last attempt. */
   public Uni<FailOutcome> fail(ClaimedJob job, String node, String error, RetryPolicy policy) {
+    RedisKeys keys = shards.of(job.id());
     return guard(
             FAIL.run(
                 redis,
@@ -328,6 +427,20 @@ public final class JobQueue {
    * come) to their queues.
    */
   public Uni<Integer> promoteDue(int limit) {
+    if (shards.count() == 1) {
+      return promoteDue(keys, limit);
+    }
+    List<Uni<Integer>> calls = new ArrayList<>();
+    for (RedisKeys shard : shards.all()) {
+      calls.add(promoteDue(shard, limit));
+    }
+    return Uni.combine()
+        .all()
+        .unis(calls)
+        .with(counts -> counts.stream().mapToInt(c -> (Integer) c).sum());
+  }
+
+  private Uni<Integer> promoteDue(RedisKeys keys, int limit) {
     return guard(
             PROMOTE.run(
                 redis,
@@ -353,6 +466,7 @@ public final class JobQueue {
    * as cancelled for {@code ttl}. A working job's worker is told on its cancels channel.
    */
   public Uni<Cancellation> cancel(String id, Duration ttl) {
+    RedisKeys keys = shards.of(id);
     return guard(
             CANCEL.run(
                 redis,
@@ -374,9 +488,17 @@ public final class JobQueue {
     if (ids.isEmpty()) {
       return Uni.createFrom().item(List.of());
     }
+    if (shards.count() > 1) {
+      // on a cluster one batch reaches one master: a batch per shard
+      return perShard(ids, id -> id, (shard, some) -> statusesOfOneShard(some));
+    }
+    return statusesOfOneShard(ids);
+  }
+
+  private Uni<List<Optional<JobStatus>>> statusesOfOneShard(List<String> ids) {
     List<Request> batch = new ArrayList<>(ids.size());
     for (String id : ids) {
-      batch.add(Request.cmd(Command.HGET).arg(keys.job(id)).arg("status"));
+      batch.add(Request.cmd(Command.HGET).arg(shards.of(id).job(id)).arg("status"));
     }
     return guard(redis.batch(batch), "read statuses")
         .map(

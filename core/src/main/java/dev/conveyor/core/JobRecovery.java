@@ -23,12 +23,17 @@ public final class JobRecovery {
   private static final LuaScript REAP = LuaScript.load("reap-9.lua");
 
   private final Redis redis;
-  private final RedisKeys keys;
+  private final Shards shards;
   private final Duration timeout;
 
   public JobRecovery(Redis redis, RedisKeys keys, Duration timeout) {
+    this(redis, Shards.one(keys), timeout);
+  }
+
+  /** Over every shard: a worker has a processing list, and a place in the workers set, on each. */
+  public JobRecovery(Redis redis, Shards shards, Duration timeout) {
     this.redis = redis;
-    this.keys = keys;
+    this.shards = shards;
     this.timeout = timeout;
   }
 
@@ -47,24 +52,65 @@ public final class JobRecovery {
    * registered among the workers (so the janitor's sweep finds its list without a scan).
    */
   public Uni<Outcome> enlist(String node, RetryPolicy policy) {
-    return run(ENLIST, ownKeys(node), withEvents(args(node, policy)), "recover at start");
+    return onEachShard(0, keys -> own(ENLIST, keys, node, policy, "recover at start"));
   }
 
   /** A worker stops in an orderly way: its unfinished jobs go back, its name is unregistered. */
   public Uni<Outcome> retire(String node, RetryPolicy policy) {
-    return run(RETIRE, ownKeys(node), withEvents(args(node, policy)), "recover at stop");
+    return onEachShard(0, keys -> own(RETIRE, keys, node, policy, "recover at stop"));
+  }
+
+  private Uni<Outcome> own(
+      LuaScript script, RedisKeys keys, String node, RetryPolicy policy, String what) {
+    return run(script, ownKeys(keys, node), withEvents(keys, args(node, policy)), what);
+  }
+
+  /** The step on shards {@code from} and after, one after the other; the outcomes added up. */
+  private Uni<Outcome> onEachShard(
+      int from, java.util.function.Function<RedisKeys, Uni<Outcome>> step) {
+    Uni<Outcome> total = Uni.createFrom().item(new Outcome(0, 0));
+    for (int s = from; s < shards.count(); s++) {
+      RedisKeys keys = shards.get(s);
+      total =
+          total.flatMap(
+              sum ->
+                  step.apply(keys)
+                      .map(
+                          o ->
+                              new Outcome(
+                                  sum.requeued() + o.requeued(), sum.failed() + o.failed())));
+    }
+    return total;
   }
 
   /**
    * The janitor recovers a worker it believes dead, only if the worker's ledger entry has been
    * silent for its own heartbeat interval plus {@code silentFor} (or is gone): a worker that beat
    * more recently keeps its jobs, and the answer says {@code stillBeating}. Also removes the entry
-   * and unregisters the worker, in the same step.
+   * and unregisters the worker, in the same step. With several shards that step is on shard 0
+   * (which holds the ledger); once it has reaped, the worker's lists on the other shards are put
+   * back as at an orderly stop (a janitor lost in between leaves them to the next sweep, which
+   * finds the name in those shards' workers sets and no ledger entry).
    */
   public Uni<Outcome> reap(String node, RetryPolicy policy, Duration silentFor) {
+    return reapOnBase(node, policy, silentFor)
+        .flatMap(
+            first ->
+                first.stillBeating() || shards.count() == 1
+                    ? Uni.createFrom().item(first)
+                    : onEachShard(1, keys -> own(RETIRE, keys, node, policy, "reap"))
+                        .map(
+                            rest ->
+                                new Outcome(
+                                    first.requeued() + rest.requeued(),
+                                    first.failed() + rest.failed())));
+  }
+
+  private Uni<Outcome> reapOnBase(String node, RetryPolicy policy, Duration silentFor) {
+    RedisKeys keys = shards.base();
     List<String> args = args(node, policy);
     args.add(Long.toString(silentFor.toMillis()));
-    withEvents(args);
+    withEvents(keys, args);
     return run(
         REAP,
         List.of(
@@ -83,19 +129,31 @@ public final class JobRecovery {
 
   /** The workers that may own a processing list (see {@link RedisKeys#workers}), by name. */
   public Uni<List<String>> workers() {
-    return Guard.timed(
-            redis.send(Request.cmd(Command.SMEMBERS).arg(keys.workers())), timeout, "list workers")
-        .map(
-            r -> {
-              List<String> names = new ArrayList<>();
-              for (int i = 0; i < r.size(); i++) {
-                names.add(r.get(i).toString());
+    List<Uni<Response>> reads = new ArrayList<>(shards.count());
+    for (RedisKeys keys : shards.all()) {
+      reads.add(
+          Guard.timed(
+              redis.send(Request.cmd(Command.SMEMBERS).arg(keys.workers())),
+              timeout,
+              "list workers"));
+    }
+    return Uni.combine()
+        .all()
+        .unis(reads)
+        .with(
+            answers -> {
+              java.util.SortedSet<String> names = new java.util.TreeSet<>();
+              for (Object answer : answers) {
+                Response r = (Response) answer;
+                for (int i = 0; i < r.size(); i++) {
+                  names.add(r.get(i).toString());
+                }
               }
-              return names.stream().sorted().toList();
+              return List.copyOf(names);
             });
   }
 
-  private List<String> ownKeys(String node) {
+  private static List<String> ownKeys(RedisKeys keys, String node) {
     return List.of(
         keys.processing(node),
         keys.queue(),
@@ -106,7 +164,7 @@ public final class JobRecovery {
         keys.webhooks());
   }
 
-  private List<String> withEvents(List<String> args) {
+  private static List<String> withEvents(RedisKeys keys, List<String> args) {
     args.add(keys.events());
     return args;
   }

@@ -26,15 +26,15 @@ public final class Overview {
   public static final int DEAD_LISTED = 50;
 
   private final Redis redis;
-  private final RedisKeys keys;
+  private final Shards shards;
   private final Duration timeout;
   private final QueueStats queue;
   private final Ledger ledger;
 
   /** Built by {@link Store}, over the same client as the queue counts and the ledger it reads. */
-  Overview(Redis redis, RedisKeys keys, Duration timeout, QueueStats queue, Ledger ledger) {
+  Overview(Redis redis, Shards shards, Duration timeout, QueueStats queue, Ledger ledger) {
     this.redis = redis;
-    this.keys = keys;
+    this.shards = shards;
     this.timeout = timeout;
     this.queue = queue;
     this.ledger = ledger;
@@ -96,8 +96,8 @@ public final class Overview {
                   .unis(
                       queue.snapshot(),
                       ledger.members(),
-                      jobs(keys.recent(), JobQueue.RECENT_KEPT),
-                      jobs(keys.deadLetters(), DEAD_LISTED))
+                      jobs(RedisKeys::recent, JobQueue.RECENT_KEPT, JobLine::acceptedAt),
+                      jobs(RedisKeys::deadLetters, DEAD_LISTED, JobLine::finishedAt))
                   .asTuple()
                   .map(
                       t ->
@@ -160,8 +160,37 @@ public final class Overview {
           "failed_at",
           "last_error");
 
-  /** The jobs whose ids a list holds (at most {@code limit}), newest first. */
-  private Uni<List<JobLine>> jobs(String listKey, int limit) {
+  /**
+   * The jobs whose ids a list of each shard holds, at most {@code limit}, newest first: one shard's
+   * list is in its own order, several are merged by {@code time}.
+   */
+  private Uni<List<JobLine>> jobs(
+      java.util.function.Function<RedisKeys, String> list,
+      int limit,
+      java.util.function.ToLongFunction<JobLine> time) {
+    if (shards.count() == 1) {
+      return jobs(shards.base(), list.apply(shards.base()), limit);
+    }
+    List<Uni<List<JobLine>>> each = new ArrayList<>(shards.count());
+    shards.all().forEach(keys -> each.add(jobs(keys, list.apply(keys), limit)));
+    return Uni.combine()
+        .all()
+        .unis(each)
+        .with(
+            all -> {
+              List<JobLine> merged = new ArrayList<>();
+              for (Object lines : all) {
+                @SuppressWarnings("unchecked")
+                List<JobLine> some = (List<JobLine>) lines;
+                merged.addAll(some);
+              }
+              merged.sort(java.util.Comparator.comparingLong(time).reversed());
+              return merged.size() > limit ? List.copyOf(merged.subList(0, limit)) : merged;
+            });
+  }
+
+  /** The jobs whose ids one shard's list holds (at most {@code limit}), newest first. */
+  private Uni<List<JobLine>> jobs(RedisKeys keys, String listKey, int limit) {
     return Guard.timed(
             redis.send(Request.cmd(Command.LRANGE).arg(listKey).arg(0).arg(limit - 1)),
             timeout,

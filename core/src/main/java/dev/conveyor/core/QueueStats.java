@@ -21,12 +21,17 @@ import java.util.TreeMap;
 public final class QueueStats {
 
   private final Redis redis;
-  private final RedisKeys keys;
+  private final Shards shards;
   private final Duration timeout;
 
   public QueueStats(Redis redis, RedisKeys keys, Duration timeout) {
+    this(redis, Shards.one(keys), timeout);
+  }
+
+  /** Counts every shard's keys, and adds them up. */
+  public QueueStats(Redis redis, Shards shards, Duration timeout) {
     this.redis = redis;
-    this.keys = keys;
+    this.shards = shards;
     this.timeout = timeout;
   }
 
@@ -43,6 +48,8 @@ public final class QueueStats {
    *     webhooks_delivered, … (absent: 0)
    * @param webhooksOwed webhook deliveries still owed (due, backing off, or being sent)
    * @param webhooksUndelivered given-up deliveries listed for operators (the newest kept)
+   * @param pendingByShard the pending ids of each shard, shard 0 first (one entry unless
+   *     QUEUE_SHARDS is above 1); the other figures are the shards' sums
    */
   public record Snapshot(
       long pending,
@@ -52,10 +59,56 @@ public final class QueueStats {
       Map<String, Long> processing,
       Map<String, Long> counters,
       long webhooksOwed,
-      long webhooksUndelivered) {
+      long webhooksUndelivered,
+      List<Long> pendingByShard) {
 
     /** Nothing yet: what a console shows before its first look. */
-    public static final Snapshot EMPTY = new Snapshot(0, Map.of(), 0, 0, Map.of(), Map.of(), 0, 0);
+    public static final Snapshot EMPTY =
+        new Snapshot(0, Map.of(), 0, 0, Map.of(), Map.of(), 0, 0, List.of());
+
+    /** The shards' snapshots as one: every figure added up, the pending kept per shard. */
+    static Snapshot sum(List<Snapshot> shards) {
+      if (shards.size() == 1) {
+        return shards.getFirst();
+      }
+      Map<String, Map<String, Long>> byType = new LinkedHashMap<>();
+      Map<String, Long> processing = new TreeMap<>();
+      Map<String, Long> counters = new LinkedHashMap<>();
+      List<Long> pendingByShard = new ArrayList<>();
+      long pending = 0;
+      long delayed = 0;
+      long dead = 0;
+      long owed = 0;
+      long undelivered = 0;
+      for (Snapshot s : shards) {
+        pending += s.pending();
+        delayed += s.delayed();
+        dead += s.dead();
+        owed += s.webhooksOwed();
+        undelivered += s.webhooksUndelivered();
+        pendingByShard.add(s.pending());
+        s.pendingByType()
+            .forEach(
+                (type, byPriority) ->
+                    byPriority.forEach(
+                        (priority, count) ->
+                            byType
+                                .computeIfAbsent(type, t -> new LinkedHashMap<>())
+                                .merge(priority, count, Long::sum)));
+        s.processing().forEach((worker, count) -> processing.merge(worker, count, Long::sum));
+        s.counters().forEach((name, count) -> counters.merge(name, count, Long::sum));
+      }
+      return new Snapshot(
+          pending,
+          byType,
+          delayed,
+          dead,
+          processing,
+          counters,
+          owed,
+          undelivered,
+          List.copyOf(pendingByShard));
+    }
 
     public long counter(String name) {
       return counters.getOrDefault(name, 0L);
@@ -66,6 +119,18 @@ public final class QueueStats {
   public static final int TYPES_SHOWN = 20;
 
   public Uni<Snapshot> snapshot() {
+    if (shards.count() == 1) {
+      return snapshot(shards.base());
+    }
+    List<Uni<Snapshot>> each = new ArrayList<>(shards.count());
+    shards.all().forEach(keys -> each.add(snapshot(keys)));
+    return Uni.combine()
+        .all()
+        .unis(each)
+        .with(all -> Snapshot.sum(all.stream().map(s -> (Snapshot) s).toList()));
+  }
+
+  private Uni<Snapshot> snapshot(RedisKeys keys) {
     List<Request> names =
         List.of(
             Request.cmd(Command.SMEMBERS).arg(keys.workers()),
@@ -142,6 +207,7 @@ public final class QueueStats {
         processing,
         counters,
         replies.get(3).toLong(),
-        replies.get(4).toLong());
+        replies.get(4).toLong(),
+        List.of(pending));
   }
 }

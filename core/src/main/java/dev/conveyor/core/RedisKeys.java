@@ -4,24 +4,51 @@ package dev.conveyor.core;
  * Every Redis key name Conveyor uses, and the only place one is built. All keys share a prefix
  * ({@code conveyor} by default, {@code REDIS_PREFIX}) so that several systems, or several tests,
  * can share one Redis. {@code docs/redis-keys.md} tables each key's type, writer, reader and TTL.
+ *
+ * <p>With QUEUE_SHARDS above 1 ({@link Shards}) each shard has its own prefix for the keys of the
+ * queue (its lists, job hashes, delayed set, processing lists, dead letters, counters, webhook
+ * outbox); the keys every node shares (the ledger, the janitor's lease, JGroups' directory, the
+ * cancel secret and the pub/sub channels) keep the base prefix, which is shard 0's.
  */
 public final class RedisKeys {
 
   /** The prefix used when none is configured. */
   public static final String DEFAULT_PREFIX = "conveyor";
 
+  /** The prefix of this shard's queue keys. */
   private final String prefix;
 
+  /** The prefix of the keys all shards share: shard 0's. */
+  private final String base;
+
   public RedisKeys(String prefix) {
-    if (prefix == null || prefix.isBlank() || prefix.contains(" ")) {
-      throw new IllegalArgumentException(
-          "Redis key prefix must be a non-empty word without spaces, got '" + prefix + "'");
+    this(prefix, prefix);
+  }
+
+  private RedisKeys(String base, String prefix) {
+    for (String p : new String[] {base, prefix}) {
+      if (p == null || p.isBlank() || p.contains(" ")) {
+        throw new IllegalArgumentException(
+            "Redis key prefix must be a non-empty word without spaces, got '" + p + "'");
+      }
     }
+    this.base = base;
     this.prefix = prefix;
   }
 
+  /** The keys of another shard: its queue keys have {@code shardPrefix}, the shared ones ours. */
+  public RedisKeys shard(String shardPrefix) {
+    return new RedisKeys(base, shardPrefix);
+  }
+
+  /** The prefix of this shard's queue keys (the base prefix, unless sharded). */
   public String prefix() {
     return prefix;
+  }
+
+  /** The prefix of the keys every shard shares. */
+  public String basePrefix() {
+    return base;
   }
 
   /**
@@ -88,7 +115,7 @@ public final class RedisKeys {
 
   /** ZSET of the ledger's members (node names), scored by when each entry expires (ms). */
   public String ledger() {
-    return prefix + ":ledger";
+    return base + ":ledger";
   }
 
   /** HASH of one node's ledger entry: role, host, pid, state, counters, last beat; TTL 3× beat. */
@@ -98,7 +125,7 @@ public final class RedisKeys {
 
   /** What {@link #node} puts before the name, for scripts that build entry keys from names. */
   public String nodePrefix() {
-    return prefix + ":node:";
+    return base + ":node:";
   }
 
   /**
@@ -111,17 +138,17 @@ public final class RedisKeys {
 
   /** STRING naming the node that holds the janitor's lease; expires unless renewed. */
   public String janitor() {
-    return prefix + ":janitor";
+    return base + ":janitor";
   }
 
   /** HASH of a JGroups cluster's member address records (REDIS_PING), field = member id. */
   public String clusterAddresses(String cluster) {
-    return prefix + ":cluster:" + cluster + ":addresses";
+    return base + ":cluster:" + cluster + ":addresses";
   }
 
   /** ZSET of the same members, scored by when each address record expires (ms). */
   public String clusterExpiry(String cluster) {
-    return prefix + ":cluster:" + cluster + ":expiry";
+    return base + ":cluster:" + cluster + ":expiry";
   }
 
   /**
@@ -130,7 +157,7 @@ public final class RedisKeys {
    * API instances subscribe while they hold waits or streams.
    */
   public String events() {
-    return prefix + ":events";
+    return base + ":events";
   }
 
   /**
@@ -143,7 +170,7 @@ public final class RedisKeys {
 
   /** What {@link #cancels} puts before the node name, for the script that names the channel. */
   public String cancelsPrefix() {
-    return prefix + ":cancels:";
+    return base + ":cancels:";
   }
 
   /**
@@ -151,7 +178,7 @@ public final class RedisKeys {
    * made by the first instance that needs it (random), shared by all that use this Redis.
    */
   public String cancelSecret() {
-    return prefix + ":cancel-secret";
+    return base + ":cancel-secret";
   }
 
   /**

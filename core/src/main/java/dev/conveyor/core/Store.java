@@ -11,6 +11,7 @@ import java.time.Duration;
 public final class Store {
 
   private final RedisKeys keys;
+  private final Shards shards;
   private final Duration timeout;
   private final JobQueue queue;
   private final JobRecovery recovery;
@@ -36,34 +37,49 @@ public final class Store {
    * @param durability how many replicas must have a submission or a completion before it counts
    */
   public Store(Redis redis, RedisKeys keys, Duration timeout, Durability durability) {
-    this.keys = keys;
-    this.timeout = timeout;
-    this.queue = new JobQueue(redis, keys, timeout, durability);
-    this.recovery = new JobRecovery(redis, keys, timeout);
-    this.deadLetters = new DeadLetters(redis, keys, timeout);
-    this.ledger = new Ledger(redis, keys, timeout);
-    this.stats = new QueueStats(redis, keys, timeout);
-    this.overview = new Overview(redis, keys, timeout, stats, ledger);
-    this.directory = new ClusterDirectory(redis, keys, timeout);
-    this.janitorLease = new JanitorLease(redis, keys, timeout);
-    this.cancelSecret = new SharedSecret(redis, keys.cancelSecret(), timeout);
-    this.webhooks = new WebhookOutbox(redis, keys, timeout);
+    this(redis, Shards.one(keys), timeout, durability);
   }
 
   /**
-   * The store as a node's config (REDIS_PREFIX, REDIS_TIMEOUT, REDIS_WAIT_REPLICAS and
-   * REDIS_WAIT_TIMEOUT) describes it.
+   * @param shards the queue's shards (QUEUE_SHARDS), with their key names
+   */
+  public Store(Redis redis, Shards shards, Duration timeout, Durability durability) {
+    RedisKeys keys = shards.base();
+    this.keys = keys;
+    this.shards = shards;
+    this.timeout = timeout;
+    this.queue = new JobQueue(redis, shards, timeout, durability);
+    this.recovery = new JobRecovery(redis, shards, timeout);
+    this.deadLetters = new DeadLetters(redis, shards, timeout);
+    this.ledger = new Ledger(redis, keys, timeout);
+    this.stats = new QueueStats(redis, shards, timeout);
+    this.overview = new Overview(redis, shards, timeout, stats, ledger);
+    this.directory = new ClusterDirectory(redis, keys, timeout);
+    this.janitorLease = new JanitorLease(redis, keys, timeout);
+    this.cancelSecret = new SharedSecret(redis, keys.cancelSecret(), timeout);
+    this.webhooks = new WebhookOutbox(redis, shards, timeout);
+  }
+
+  /**
+   * The store as a node's config (REDIS_PREFIX, QUEUE_SHARDS, REDIS_TIMEOUT, REDIS_WAIT_REPLICAS
+   * and REDIS_WAIT_TIMEOUT) describes it.
    */
   public static Store of(Redis redis, StoreConfig config) {
     return new Store(
         redis,
-        config.redisKeys(),
+        config.shards(),
         config.redisTimeout(),
         new Durability(config.redisWaitReplicas(), config.redisWaitTimeout()));
   }
 
+  /** Shard 0's keys, which include those all shards share (the ledger, …). */
   public RedisKeys keys() {
     return keys;
+  }
+
+  /** The queue's shards. */
+  public Shards shards() {
+    return shards;
   }
 
   /** How long one Redis call may take before Redis counts as unavailable. */

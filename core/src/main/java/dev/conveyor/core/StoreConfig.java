@@ -30,15 +30,27 @@ public interface StoreConfig {
   String redisMasterName();
 
   /**
-   * The key names. On a Redis Cluster the prefix is a hash tag ({@code {conveyor}:queue}): every
-   * key then lives in one slot, so every script, including those that build key names from what
-   * they read, runs on whichever master holds it. Elsewhere the names are unchanged.
+   * The key names, shard 0's (see {@link #shards}). On a Redis Cluster the prefix is a hash tag
+   * ({@code {conveyor}:queue}): every key of a shard then lives in one slot, so every script,
+   * including those that build key names from what they read, runs on whichever master holds it.
+   * Elsewhere the names are unchanged.
    */
   default RedisKeys redisKeys() {
-    return RedisEndpoint.parseType(redisClientType())
-            == io.vertx.redis.client.RedisClientType.CLUSTER
-        ? new RedisKeys("{" + redisPrefix() + "}")
-        : new RedisKeys(redisPrefix());
+    return shards().base();
+  }
+
+  /**
+   * QUEUE_SHARDS: over how many hash tags the queue is spread ({@link Shards}); 1, the default, is
+   * the unsharded layout. More than 1 is for a Redis Cluster, one shard per master.
+   */
+  @WithDefault("1")
+  int queueShards();
+
+  /** The queue's shards, with their key names. */
+  default Shards shards() {
+    boolean cluster =
+        RedisEndpoint.parseType(redisClientType()) == io.vertx.redis.client.RedisClientType.CLUSTER;
+    return Shards.of(redisPrefix(), queueShards(), cluster);
   }
 
   /** The endpoint REDIS_URL ({@code url}) names, as REDIS_CLIENT_TYPE says to reach it. */

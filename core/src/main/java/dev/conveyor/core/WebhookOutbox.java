@@ -24,12 +24,17 @@ public final class WebhookOutbox {
   public static final int UNDELIVERED_KEPT = 1_000;
 
   private final Redis redis;
-  private final RedisKeys keys;
+  private final Shards shards;
   private final Duration timeout;
 
-  WebhookOutbox(Redis redis, RedisKeys keys, Duration timeout) {
+  /** Which shard the next take starts with, so that none waits behind another. */
+  private final java.util.concurrent.atomic.AtomicInteger nextShard =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  /** One outbox per shard: a job's deliveries are queued on its shard. */
+  WebhookOutbox(Redis redis, Shards shards, Duration timeout) {
     this.redis = redis;
-    this.keys = keys;
+    this.shards = shards;
     this.timeout = timeout;
   }
 
@@ -55,6 +60,32 @@ public final class WebhookOutbox {
 
   /** The deliveries due now, at most {@code max}, each held for {@code lease}. */
   public Uni<List<Delivery>> take(Duration lease, int max) {
+    if (shards.count() == 1) {
+      return take(shards.base(), lease, max);
+    }
+    int first = Math.floorMod(nextShard.getAndIncrement(), shards.count());
+    Uni<List<Delivery>> taken = Uni.createFrom().item(List.of());
+    for (int i = 0; i < shards.count(); i++) {
+      RedisKeys keys = shards.get((first + i) % shards.count());
+      taken =
+          taken.flatMap(
+              so -> {
+                if (so.size() >= max) {
+                  return Uni.createFrom().item(so);
+                }
+                return take(keys, lease, max - so.size())
+                    .map(
+                        more -> {
+                          List<Delivery> all = new ArrayList<>(so);
+                          all.addAll(more);
+                          return all;
+                        });
+              });
+    }
+    return taken;
+  }
+
+  private Uni<List<Delivery>> take(RedisKeys keys, Duration lease, int max) {
     return Guard.timed(
             TAKE.run(
                 redis,
@@ -88,6 +119,7 @@ public final class WebhookOutbox {
   }
 
   private Uni<Boolean> settle(Delivery delivery, String outcome, Duration backoff, String error) {
+    RedisKeys keys = shards.of(delivery.id());
     return Guard.timed(
             SETTLE.run(
                 redis,
@@ -105,27 +137,43 @@ public final class WebhookOutbox {
 
   /** Deliveries owed (due now, later, or being sent). */
   public Uni<Long> pending() {
-    return Guard.timed(
-            redis.send(Request.cmd(Command.ZCARD).arg(keys.webhooks())),
-            timeout,
-            "count webhook deliveries")
-        .map(Response::toLong);
+    List<Uni<Response>> counts = new ArrayList<>(shards.count());
+    for (RedisKeys keys : shards.all()) {
+      counts.add(
+          Guard.timed(
+              redis.send(Request.cmd(Command.ZCARD).arg(keys.webhooks())),
+              timeout,
+              "count webhook deliveries"));
+    }
+    return Uni.combine()
+        .all()
+        .unis(counts)
+        .with(all -> all.stream().mapToLong(r -> ((Response) r).toLong()).sum());
   }
 
   /** The newest given-up deliveries, JSON each, at most {@code max}. */
   public Uni<List<String>> undelivered(int max) {
-    return Guard.timed(
-            redis.send(
-                Request.cmd(Command.LRANGE).arg(keys.undeliveredWebhooks()).arg(0).arg(max - 1)),
-            timeout,
-            "read undelivered webhooks")
-        .map(
-            r -> {
-              List<String> entries = new ArrayList<>(r.size());
-              for (Response entry : r) {
-                entries.add(entry.toString());
+    List<Uni<Response>> lists = new ArrayList<>(shards.count());
+    for (RedisKeys keys : shards.all()) {
+      lists.add(
+          Guard.timed(
+              redis.send(
+                  Request.cmd(Command.LRANGE).arg(keys.undeliveredWebhooks()).arg(0).arg(max - 1)),
+              timeout,
+              "read undelivered webhooks"));
+    }
+    return Uni.combine()
+        .all()
+        .unis(lists)
+        .with(
+            all -> {
+              List<String> entries = new ArrayList<>();
+              for (Object r : all) {
+                for (Response entry : (Response) r) {
+                  entries.add(entry.toString());
+                }
               }
-              return entries;
+              return entries.size() > max ? List.copyOf(entries.subList(0, max)) : entries;
             });
   }
 }

@@ -11,28 +11,44 @@ import dev.conveyor.testkit.SentinelSet;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
- * Conveyor on a real 3-master Redis Cluster (REDIS_CLIENT_TYPE=cluster): every key carries the
- * prefix as a hash tag, so every script runs on the master of that one slot. The seed's
- * walk-through, then 1,000 jobs with 2 workers, each worked and recorded once.
+ * Conveyor on a real Redis Cluster (REDIS_CLIENT_TYPE=cluster) of 3 masters, each with a replica,
+ * the queue spread over them (QUEUE_SHARDS=3, each shard a hash tag in its own third of the slots):
+ * the seed's walk-through, 1,000 jobs with 2 workers each worked and recorded once with jobs on
+ * every master, then a master SIGKILLed under a steady client with REDIS_WAIT_REPLICAS=1: its
+ * replica takes over and every job answered 200 is there and worked, none recorded twice.
  */
 class RedisClusterIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int JOBS = 1_000;
+  private static final Duration REDIS_TIMEOUT = Duration.ofMillis(500);
+
+  record Answer(Instant at, int status, long ms) {}
 
   @Test
-  void theSeedWalkthroughAndAThousandJobsOnARedisCluster() throws Exception {
-    try (RedisClusterSet cluster = RedisClusterSet.start(3)) {
+  void aQueueOverThreeMastersWorksEveryJobOnceAndSurvivesAMasterFailover() throws Exception {
+    try (RedisClusterSet cluster = RedisClusterSet.start(3, 1)) {
       Map<String, String> redis =
-          Map.of("REDIS_CLIENT_TYPE", "cluster", "REDIS_URL", cluster.url());
+          Map.of(
+              "REDIS_CLIENT_TYPE", "cluster",
+              "REDIS_URL", cluster.url(),
+              "QUEUE_SHARDS", "3",
+              "REDIS_WAIT_REPLICAS", "1",
+              "REDIS_WAIT_TIMEOUT", "250ms",
+              "REDIS_TIMEOUT", REDIS_TIMEOUT.toMillis() + "ms");
       try (Service api = Service.start("api", RedisServers.freePort(), redis)) {
         // the seed's walk-through, with no worker yet: pending
         HttpResponse<String> accepted = api.post("/api/v1/work", "{\"data\":\"foo\"}");
@@ -52,51 +68,186 @@ class RedisClusterIT {
             assertEquals(200, r.statusCode(), r.body());
             ids.add(JSON.readTree(r.body()).get("callback").asText());
           }
-          Set<String> waiting = new HashSet<>(ids);
-          Awaitility.await("every job worked")
-              .atMost(Duration.ofSeconds(60))
-              .pollInterval(Duration.ofMillis(200))
-              .until(
-                  () -> {
-                    for (String job : List.copyOf(waiting)) {
-                      JsonNode view = JSON.readTree(api.get("/api/v1/work/" + job).body());
-                      if (view.path("status").asText().equals("worked")) {
-                        waiting.remove(job);
-                      }
-                    }
-                    return waiting.isEmpty();
-                  });
-          assertEquals(Set.of(), waiting, "jobs not worked within 60 s");
-          // recorded once each: the counter of completions = the jobs
-          assertEquals(JOBS + 1L, workedCounter(cluster), "completions recorded");
-          // both workers took part
+          awaitWorked(api, ids, Duration.ofSeconds(60));
+          assertEquals(JOBS + 1L, counter(cluster, "worked"), "completions recorded");
           assertTrue(w1.metric("conveyor_jobs_worked_total") > 0, "worker 1 worked");
           assertTrue(w2.metric("conveyor_jobs_worked_total") > 0, "worker 2 worked");
+          Map<Integer, Integer> jobsPerMaster = jobsPerMaster(cluster);
+          assertEquals(3, jobsPerMaster.size(), "jobs on every master: " + jobsPerMaster);
+          jobsPerMaster.values().forEach(n -> assertTrue(n > 200, "jobs " + jobsPerMaster));
+          System.out.printf(
+              "redis cluster, QUEUE_SHARDS=3: %d jobs worked with 2 workers; jobs per master %s%n",
+              JOBS + 1, jobsPerMaster);
+
+          failover(cluster, api, List.of(api, w1, w2));
         }
-        // one slot: with QUEUE_SHARDS unset every key is on the master that holds {conveyor}
-        List<Long> keys = cluster.keysPerMaster();
-        assertEquals(1, keys.stream().filter(n -> n > 0).count(), "keys per master " + keys);
-        System.out.printf(
-            "redis cluster: %d jobs worked on 3 masters with 2 workers; keys per master %s%n",
-            JOBS + 1, keys);
       }
     }
   }
 
-  private static long workedCounter(RedisClusterSet cluster) throws IOException {
-    for (int port : cluster.ports()) {
-      try {
-        List<String> reply = SentinelSet.command(port, "HGET", "{conveyor}:stats", "worked");
-        return reply.isEmpty() ? 0 : Long.parseLong(reply.get(0));
-      } catch (IOException e) {
-        // MOVED: another master holds the slot
+  /**
+   * A client posts steadily; a master that holds a shard, not the shared keys', is SIGKILLed; its
+   * replica takes over. Every job answered 200 is worked, and recorded once.
+   */
+  private static void failover(RedisClusterSet cluster, Service api, List<Service> all)
+      throws Exception {
+    List<Answer> answers = new CopyOnWriteArrayList<>();
+    Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+    AtomicBoolean running = new AtomicBoolean(true);
+    Thread client =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  int n = 0;
+                  while (running.get()) {
+                    Instant at = Instant.now();
+                    long t0 = System.nanoTime();
+                    int status = -1;
+                    try {
+                      HttpResponse<String> r =
+                          api.post("/api/v1/work", "{\"data\":\"failover " + n++ + "\"}");
+                      status = r.statusCode();
+                      if (status == 200) {
+                        acknowledged.add(JSON.readTree(r.body()).get("callback").asText());
+                      }
+                    } catch (IOException e) {
+                      // counted as -1
+                    }
+                    answers.add(new Answer(at, status, (System.nanoTime() - t0) / 1_000_000));
+                    try {
+                      Thread.sleep(5); // about 150 POSTs a second, steadily
+                    } catch (InterruptedException e) {
+                      return;
+                    }
+                  }
+                });
+    Thread.sleep(3_000); // the load, before the kill
+    int shared = masterOf(cluster, "{conveyor}:stats");
+    int victim =
+        cluster.masters().keySet().stream().filter(p -> p != shared).findFirst().orElseThrow();
+    Instant killedAt = Instant.now();
+    cluster.kill(victim);
+    int promoted = cluster.awaitFailoverFrom(victim, Duration.ofSeconds(30));
+    long failoverMs = Duration.between(killedAt, Instant.now()).toMillis();
+    Thread.sleep(4_000); // the load goes on after the failover
+    running.set(false);
+    client.join();
+
+    awaitWorked(api, acknowledged, Duration.ofSeconds(60));
+    Map<String, Integer> statuses = new TreeMap<>();
+    answers.forEach(a -> statuses.merge(Integer.toString(a.status()), 1, Integer::sum));
+    long storedWorked = storedWorked(cluster);
+    long recorded = counter(cluster, "worked");
+    long slowest = answers.stream().mapToLong(Answer::ms).max().orElse(0);
+    long firstOkMs =
+        answers.stream()
+            .filter(a -> a.status() != 200 && a.at().isAfter(killedAt))
+            .map(Answer::at)
+            .findFirst()
+            .flatMap(
+                refused ->
+                    answers.stream()
+                        .filter(a -> a.status() == 200 && a.at().isAfter(refused))
+                        .map(a -> Duration.between(killedAt, a.at()).toMillis())
+                        .findFirst())
+            .orElse(0L);
+    System.out.printf(
+        "redis cluster failover (QUEUE_SHARDS=3, REDIS_WAIT_REPLICAS=1): master %d killed, replica"
+            + " %d promoted after %d ms, 200s again on every shard after %d ms; client answers %s,"
+            + " slowest %d ms; %d acknowledged, all worked; worked %d, recorded %d%n",
+        victim,
+        promoted,
+        failoverMs,
+        firstOkMs,
+        statuses,
+        slowest,
+        acknowledged.size(),
+        storedWorked,
+        recorded);
+    for (Answer answer : answers) {
+      assertTrue(answer.status() == 200 || answer.status() == 503, "only 200 and 503: " + answer);
+      assertTrue(answer.ms() < REDIS_TIMEOUT.toMillis() + 1_000, "answered slowly: " + answer);
+    }
+    assertEquals(storedWorked, recorded, "completions recorded twice (or not at all)");
+    all.forEach(s -> assertTrue(s.alive(), "no process exited"));
+  }
+
+  private static void awaitWorked(Service api, Set<String> ids, Duration limit) {
+    Set<String> waiting = ConcurrentHashMap.newKeySet();
+    waiting.addAll(ids);
+    Set<String> missing = ConcurrentHashMap.newKeySet();
+    Awaitility.await("every job worked")
+        .atMost(limit)
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () -> {
+              for (String job : List.copyOf(waiting)) {
+                HttpResponse<String> view = api.get("/api/v1/work/" + job);
+                if (view.statusCode() == 404) {
+                  missing.add(job);
+                  waiting.remove(job);
+                } else if (JSON.readTree(view.body()).path("status").asText().equals("worked")) {
+                  waiting.remove(job);
+                }
+              }
+              return waiting.isEmpty();
+            });
+    assertEquals(Set.of(), missing, "acknowledged jobs lost");
+  }
+
+  /** The live master that holds this key's slot. */
+  private static int masterOf(RedisClusterSet cluster, String key) throws IOException {
+    int slot =
+        Integer.parseInt(
+            SentinelSet.command(cluster.masters().firstKey(), "CLUSTER", "KEYSLOT", key).get(0));
+    int owner = -1;
+    for (Map.Entry<Integer, Integer> m : cluster.masters().entrySet()) {
+      if (m.getValue() <= slot) {
+        owner = m.getKey();
       }
     }
-    throw new IOException("no master holds {conveyor}:stats");
+    return owner;
+  }
+
+  /** A counter of the stats hashes, added up over the shards (every master's). */
+  private static long counter(RedisClusterSet cluster, String name) throws IOException {
+    long sum = 0;
+    for (int port : cluster.masters().keySet()) {
+      for (String key : SentinelSet.command(port, "KEYS", "*:stats")) {
+        List<String> value = SentinelSet.command(port, "HGET", key, name);
+        sum += value.isEmpty() ? 0 : Long.parseLong(value.get(0));
+      }
+    }
+    return sum;
+  }
+
+  /** Job hashes per master (by port), masters without any left out. */
+  private static Map<Integer, Integer> jobsPerMaster(RedisClusterSet cluster) throws IOException {
+    Map<Integer, Integer> counts = new TreeMap<>();
+    for (int port : cluster.masters().keySet()) {
+      int n = SentinelSet.command(port, "KEYS", "*:job:*").size();
+      if (n > 0) {
+        counts.put(port, n);
+      }
+    }
+    return counts;
+  }
+
+  /** The jobs stored as worked, on every master. */
+  private static long storedWorked(RedisClusterSet cluster) throws IOException {
+    long worked = 0;
+    for (int port : cluster.masters().keySet()) {
+      for (String key : SentinelSet.command(port, "KEYS", "*:job:*")) {
+        if (SentinelSet.command(port, "HGET", key, "status").equals(List.of("worked"))) {
+          worked++;
+        }
+      }
+    }
+    return worked;
   }
 
   private static Map<String, String> worker(Map<String, String> redis, int n) {
-    Map<String, String> env = new java.util.TreeMap<>(redis);
+    Map<String, String> env = new TreeMap<>(redis);
     env.putAll(
         Map.of(
             "NODE_NAME", "w" + n + "@cluster",

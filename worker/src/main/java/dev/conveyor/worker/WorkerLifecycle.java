@@ -53,8 +53,9 @@ public class WorkerLifecycle {
       @ConfigProperty(name = "quarkus.redis.hosts") String redisUrl) {
     this.config = config;
     List<ServedType> types = servedTypes(config, handlers);
-    // each type's claimer holds a connection for its blocking wait, and the cancels' subscription
-    // one: a client of their own
+    // each type's claimer holds a connection for its blocking wait on each shard, and the cancels'
+    // subscription one: a client of their own
+    int blocking = types.size() * config.queueShards();
     this.claimClient =
         Redis.createClient(
             vertx,
@@ -63,8 +64,8 @@ public class WorkerLifecycle {
                 .options()
                 // its own name in the metrics: under Quarkus' client's name it clashed (a WARN)
                 .setMetricsName("claims")
-                .setMaxPoolSize(types.size() + 2)
-                .setMaxPoolWaiting(types.size() + 2));
+                .setMaxPoolSize(blocking + 2)
+                .setMaxPoolWaiting(blocking + 2));
     RetryPolicy policy =
         new RetryPolicy(
             config.maxAttempts(),

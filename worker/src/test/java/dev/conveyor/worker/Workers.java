@@ -2,11 +2,13 @@ package dev.conveyor.worker;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.core.CallbackId;
+import dev.conveyor.core.Durability;
 import dev.conveyor.core.JobQueue;
 import dev.conveyor.core.JobSpec;
 import dev.conveyor.core.Ledger;
 import dev.conveyor.core.RedisKeys;
 import dev.conveyor.core.RetryPolicy;
+import dev.conveyor.core.Shards;
 import dev.conveyor.core.StorageUnavailableException;
 import dev.conveyor.core.Store;
 import dev.conveyor.core.cluster.ClusterMember;
@@ -32,10 +34,17 @@ final class Workers implements AutoCloseable {
   private final List<Redis> clients = new ArrayList<>();
   private final List<Node> nodes = new ArrayList<>();
   final JobQueue queue;
+  private final Shards shards;
 
   Workers(TestRedis redis) {
+    this(redis, 1);
+  }
+
+  /** Workers of a queue spread over {@code shards} shards (QUEUE_SHARDS) of the test's Redis. */
+  Workers(TestRedis redis, int shards) {
     this.redis = redis;
-    this.queue = queue(redis);
+    this.shards = Shards.of(redis.prefix(), shards, false);
+    this.queue = store().queue();
     // the first Redis call sets up Mutiny's context propagation, which races when a worker's
     // threads and the test's make their first calls at once ("ContextManagerProvider already set")
     try {
@@ -51,6 +60,11 @@ final class Workers implements AutoCloseable {
 
   static JobQueue queue(TestRedis redis) {
     return store(redis).queue();
+  }
+
+  /** The store of these workers' shards. */
+  Store store() {
+    return new Store(redis.client(), shards, TIMEOUT, Durability.NONE);
   }
 
   Worker start(String node, int concurrency, JobHandler handler) {
@@ -116,8 +130,8 @@ final class Workers implements AutoCloseable {
             redis.vertx(),
             new RedisOptions()
                 .setConnectionString(redis.url())
-                .setMaxPoolSize(concurrency + 1)
-                .setMaxPoolWaiting(concurrency + 1));
+                .setMaxPoolSize(concurrency + types.size() * shards.count() + 1)
+                .setMaxPoolWaiting(concurrency + types.size() * shards.count() + 1));
     Redis pooled =
         Redis.createClient(
             redis.vertx(),
@@ -127,7 +141,7 @@ final class Workers implements AutoCloseable {
     Worker worker =
         new Worker(
             redis.vertx(),
-            new Store(pooled, new RedisKeys(redis.prefix()), TIMEOUT),
+            new Store(pooled, shards, TIMEOUT, Durability.NONE),
             claims,
             redis.url(),
             new WorkerSettings(
@@ -151,8 +165,15 @@ final class Workers implements AutoCloseable {
 
   /** Starts a worker that joins cluster {@code test} on loopback and runs the janitor. */
   Node startNode(String name, Duration heartbeat, JobHandler handler) throws Exception {
-    Worker worker = start(name, 1, handler, QUICK_RETRIES, Duration.ofSeconds(30), heartbeat);
-    Store store = store(redis);
+    return startNode(name, heartbeat, 1, handler);
+  }
+
+  /** As {@link #startNode(String, Duration, JobHandler)}, running this many jobs at once. */
+  Node startNode(String name, Duration heartbeat, int concurrency, JobHandler handler)
+      throws Exception {
+    Worker worker =
+        start(name, concurrency, handler, QUICK_RETRIES, Duration.ofSeconds(30), heartbeat);
+    Store store = store();
     ClusterMember cluster =
         new ClusterMember(
             new ClusterSettings(
