@@ -17,7 +17,10 @@ import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Named;
 import jakarta.inject.Singleton;
+import java.util.ArrayList;
+import java.util.List;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
 
 /** Wires core's store to the Redis client that Quarkus manages (REDIS_URL). */
 @Singleton
@@ -38,11 +41,11 @@ public class QueueProducer {
   /**
    * Submissions in batches: whatever arrived while {@code SUBMIT_IN_FLIGHT} calls were in flight
    * goes in the next one. A batch carries at most one body limit of data (beyond one job), and at
-   * most 16 batches may wait before a POST gets 503 at once.
+   * most 16 batches may wait before a POST gets 503 at once. A lane of its own for each shard.
    */
   @Produces
   @Singleton
-  Submitter submitter(
+  SubmitLanes submitLanes(
       JobQueue queue,
       ApiConfig config,
       @Named("nodeName") String nodeName,
@@ -53,14 +56,23 @@ public class QueueProducer {
         DistributionSummary.builder("conveyor.submit.batch.size")
             .description("jobs per submit call to Redis (the group commit's batches)")
             .register(metrics);
-    return new Submitter(
-        queue,
-        nodeName,
-        config.submitInFlight(),
-        batch,
-        maxBody.asLongValue(),
-        16 * batch,
-        batchSizes::record);
+    List<Submitter> lanes = new ArrayList<>();
+    for (int shard = 0; shard < queue.shards().count(); shard++) {
+      lanes.add(
+          new Submitter(
+              queue,
+              nodeName,
+              config.submitInFlight(),
+              batch,
+              maxBody.asLongValue(),
+              16 * batch,
+              batchSizes::record));
+    }
+    if (queue.shards().count() > 1) {
+      Logger.getLogger(QueueProducer.class)
+          .infof("the queue is spread over %s", queue.shards().describe());
+    }
+    return new SubmitLanes(queue.shards(), lanes);
   }
 
   @Produces

@@ -15,9 +15,10 @@ import org.jboss.logging.Logger;
  * again, instead of each waiting out REDIS_TIMEOUT. Where Redis stops refusing and starts being
  * silent (a stopped container's address is gone: connections neither open nor fail), every request
  * would otherwise hold a client for the whole timeout, and a balancer that retries would multiply
- * it. While down, a PING every {@link #PROBE_EVERY} (each bounded by REDIS_TIMEOUT) finds Redis
+ * it. While down, a probe every {@link #PROBE_EVERY} (each bounded by REDIS_TIMEOUT) finds Redis
  * back; any call that succeeds meanwhile does too. The outage is logged once when it starts and
- * once when it ends.
+ * once when it ends. With several shards (QUEUE_SHARDS) each has a gate of its own: a shard's
+ * master that is down, or failing over, costs only the requests for jobs on that shard.
  */
 @ApplicationScoped
 public class StorageGate {
@@ -29,61 +30,74 @@ public class StorageGate {
 
   private final JobQueue queue;
   private final Vertx vertx;
-  private final AtomicBoolean down = new AtomicBoolean();
+  private final AtomicBoolean[] down;
 
   public StorageGate(JobQueue queue, Vertx vertx) {
     this.queue = queue;
     this.vertx = vertx;
+    this.down = new AtomicBoolean[queue.shards().count()];
+    for (int i = 0; i < down.length; i++) {
+      down[i] = new AtomicBoolean();
+    }
   }
 
   /**
-   * {@code call}'s result; while Redis is known down, a {@link StorageUnavailableException} at once
-   * (the call is not made). A storage failure of the call closes the gate.
+   * {@code call}'s result, a call for job {@code id}; while the Redis of the job's shard is known
+   * down, a {@link StorageUnavailableException} at once (the call is not made). A storage failure
+   * of the call closes the gate.
    */
-  public <T> Uni<T> through(Supplier<Uni<T>> call) {
-    if (down.get()) {
+  public <T> Uni<T> through(String id, Supplier<Uni<T>> call) {
+    int shard = queue.shards().indexOf(id);
+    if (down[shard].get()) {
       return Uni.createFrom()
           .failure(new StorageUnavailableException("Redis is down (answering at once)", null));
     }
     return call.get()
         .onItem()
-        .invoke(this::answered)
+        .invoke(() -> answered(shard))
         .onFailure(StorageUnavailableException.class)
-        .invoke(this::failed);
+        .invoke(cause -> failed(shard, cause));
   }
 
-  /** True while Redis is known down. */
+  /** True while the Redis of every shard is known down. */
   public boolean isDown() {
-    return down.get();
+    for (AtomicBoolean shard : down) {
+      if (!shard.get()) {
+        return false;
+      }
+    }
+    return true;
   }
 
-  void failed(Throwable cause) {
-    if (down.compareAndSet(false, true)) {
+  void failed(int shard, Throwable cause) {
+    if (down[shard].compareAndSet(false, true)) {
       LOG.warnf(
-          "Redis unavailable, answering 503 until it returns (REDIS_URL: is the redis service up?): %s",
-          cause.getMessage());
-      probeLater();
+          "Redis unavailable%s, answering 503 until it returns (REDIS_URL: is the redis service"
+              + " up?): %s",
+          down.length == 1 ? "" : " for shard " + shard, cause.getMessage());
+      probeLater(shard);
     }
   }
 
-  void answered() {
-    if (down.get() && down.compareAndSet(true, false)) {
-      LOG.info("Redis answers again: accepting work");
+  void answered(int shard) {
+    if (down[shard].get() && down[shard].compareAndSet(true, false)) {
+      LOG.infof(
+          "Redis answers again%s: accepting work", down.length == 1 ? "" : " for shard " + shard);
     }
   }
 
-  private void probeLater() {
+  private void probeLater(int shard) {
     vertx.setTimer(
         PROBE_EVERY.toMillis(),
         tick ->
             queue
-                .ping()
+                .ping(shard)
                 .subscribe()
                 .with(
-                    ok -> answered(),
+                    ok -> answered(shard),
                     failure -> {
-                      if (down.get()) {
-                        probeLater();
+                      if (down[shard].get()) {
+                        probeLater(shard);
                       }
                     }));
   }

@@ -4,6 +4,8 @@ import dev.conveyor.core.JobQueue;
 import io.smallrye.health.api.AsyncHealthCheck;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.List;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 
@@ -20,18 +22,38 @@ public class StorageReadiness implements AsyncHealthCheck {
     this.gate = gate;
   }
 
-  /** A PING like the gate's probe: its answer opens or closes the gate too (one truth). */
+  /**
+   * A probe of each shard like the gate's: each answer opens or closes that shard's gate too (one
+   * truth). Ready while any shard answers: the shards are the same for every api, so an api that
+   * went unready for one shard's outage would take every api out with it.
+   */
   @Override
   public Uni<HealthCheckResponse> call() {
-    return queue
-        .ping()
-        .invoke(ok -> gate.answered())
-        .onFailure()
-        .invoke(gate::failed)
-        .map(ok -> HealthCheckResponse.up("redis"))
-        .onFailure()
-        .recoverWithItem(
-            f ->
-                HealthCheckResponse.named("redis").down().withData("error", "unreachable").build());
+    int shards = queue.shards().count();
+    List<Uni<Boolean>> probes = new ArrayList<>(shards);
+    for (int s = 0; s < shards; s++) {
+      int shard = s;
+      probes.add(
+          queue
+              .ping(shard)
+              .invoke(ok -> gate.answered(shard))
+              .map(ok -> true)
+              .onFailure()
+              .invoke(f -> gate.failed(shard, f))
+              .onFailure()
+              .recoverWithItem(false));
+    }
+    return Uni.combine()
+        .all()
+        .unis(probes)
+        .with(up -> up.contains(Boolean.TRUE))
+        .map(
+            up ->
+                up
+                    ? HealthCheckResponse.up("redis")
+                    : HealthCheckResponse.named("redis")
+                        .down()
+                        .withData("error", "unreachable")
+                        .build());
   }
 }

@@ -34,7 +34,7 @@ public class WorkService {
 
   private final JobQueue queue;
   private final Ledger ledger;
-  private final Submitter submitter;
+  private final SubmitLanes submitter;
   private volatile ServedTypes served = new ServedTypes(Set.of(), 0);
   private final String nodeName;
   private final ObjectMapper json;
@@ -48,7 +48,7 @@ public class WorkService {
   public WorkService(
       JobQueue queue,
       Ledger ledger,
-      Submitter submitter,
+      SubmitLanes submitter,
       @Named("nodeName") String nodeName,
       ObjectMapper json,
       MeterRegistry metrics,
@@ -103,6 +103,7 @@ public class WorkService {
     // the token's secret is read from Redis once, when CANCEL_SECRET is not set
     Uni<JobQueue.Submission> submitted =
         gate.through(
+            id,
             () ->
                 tokens.isReady()
                     ? submitter.submit(work)
@@ -133,7 +134,7 @@ public class WorkService {
    * failed, 404 when there is no such job. The view is read after the cancel.
    */
   public Uni<Cancelled> cancel(String id) {
-    return gate.through(() -> queue.cancel(id, cancelledTtl))
+    return gate.through(id, () -> queue.cancel(id, cancelledTtl))
         .flatMap(
             done -> {
               if (done.before().isEmpty()) {
@@ -154,7 +155,7 @@ public class WorkService {
 
   /** The job's public view, or empty when Redis has no such job (unknown, or expired). */
   public Uni<Optional<Map<String, Object>>> status(String id) {
-    return gate.through(() -> queue.find(id))
+    return gate.through(id, () -> queue.find(id))
         .flatMap(
             found -> {
               if (found.isEmpty()) {

@@ -517,6 +517,18 @@ public final class JobQueue {
     return guard(redis.send(Request.cmd(Command.PING)), "ping").replaceWithVoid();
   }
 
+  /**
+   * Answers when the Redis that holds this shard answers in time (on a cluster, its master: an
+   * EXISTS of the shard's counters, which the client sends where that key lives).
+   */
+  public Uni<Void> ping(int shard) {
+    if (shards.count() == 1) {
+      return ping();
+    }
+    return guard(redis.send(Request.cmd(Command.EXISTS).arg(shards.get(shard).stats())), "ping")
+        .replaceWithVoid();
+  }
+
   private <T> Uni<T> guard(Uni<T> call, String what) {
     return Guard.timed(call, timeout, what);
   }

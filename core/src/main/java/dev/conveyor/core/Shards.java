@@ -113,6 +113,22 @@ public final class Shards {
     return shards.get(indexOf(id));
   }
 
+  /**
+   * The shards' prefixes and hash slots, for a log line: {@code 3 shards: {conveyor} (slot …), …}.
+   */
+  public String describe() {
+    StringBuilder text = new StringBuilder(count() + (count() == 1 ? " shard: " : " shards: "));
+    for (int s = 0; s < count(); s++) {
+      String prefix = shards.get(s).prefix();
+      text.append(s == 0 ? "" : ", ")
+          .append(prefix)
+          .append(" (slot ")
+          .append(slot(prefix))
+          .append(')');
+    }
+    return text.toString();
+  }
+
   /** The hash slot of a key (the CRC16/XMODEM of its hash tag, or of it all), as Redis computes. */
   public static int slot(String key) {
     int open = key.indexOf('{');

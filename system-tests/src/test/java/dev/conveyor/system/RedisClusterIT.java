@@ -24,11 +24,12 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
- * Conveyor on a real Redis Cluster (REDIS_CLIENT_TYPE=cluster) of 3 masters, each with a replica,
- * the queue spread over them (QUEUE_SHARDS=3, each shard a hash tag in its own third of the slots):
- * the seed's walk-through, 1,000 jobs with 2 workers each worked and recorded once with jobs on
- * every master, then a master SIGKILLed under a steady client with REDIS_WAIT_REPLICAS=1: its
- * replica takes over and every job answered 200 is there and worked, none recorded twice.
+ * Conveyor on a real Redis Cluster (REDIS_CLIENT_TYPE=cluster) of 3 masters with 2 replicas each
+ * (so that a master that took over still has a replica to WAIT for), the queue spread over them
+ * (QUEUE_SHARDS=3, each shard a hash tag in its own third of the slots): the seed's walk-through,
+ * 1,000 jobs with 2 workers each worked and recorded once with jobs on every master, then a master
+ * SIGKILLed under a steady client with REDIS_WAIT_REPLICAS=1: its replica takes over and every job
+ * answered 200 is there and worked, none recorded twice.
  */
 class RedisClusterIT {
 
@@ -40,7 +41,7 @@ class RedisClusterIT {
 
   @Test
   void aQueueOverThreeMastersWorksEveryJobOnceAndSurvivesAMasterFailover() throws Exception {
-    try (RedisClusterSet cluster = RedisClusterSet.start(3, 1)) {
+    try (RedisClusterSet cluster = RedisClusterSet.start(3, 2)) {
       Map<String, String> redis =
           Map.of(
               "REDIS_CLIENT_TYPE", "cluster",

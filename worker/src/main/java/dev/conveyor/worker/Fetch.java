@@ -3,15 +3,18 @@ package dev.conveyor.worker;
 import dev.conveyor.core.ClaimedJob;
 import dev.conveyor.core.JobQueue;
 import dev.conveyor.core.Leases;
+import dev.conveyor.core.StorageUnavailableException;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.redis.client.Redis;
 import io.vertx.mutiny.redis.client.RedisConnection;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import org.jboss.logging.Logger;
 
 /**
  * How a type's claim loop gets jobs (Sidekiq's fetch): with jobs waiting, one {@code claim-4} call
@@ -28,6 +31,8 @@ import java.util.concurrent.ExecutionException;
  */
 final class Fetch {
 
+  private static final Logger LOG = Logger.getLogger(Fetch.class);
+
   private final JobQueue queue;
   private final Redis claimClient;
   private final WorkerSettings settings;
@@ -36,6 +41,16 @@ final class Fetch {
   private final int shards;
   private final RedisConnection[] connections;
   private final CompletableFuture<?>[] waits;
+
+  /** Per shard: the lease prefix of a claim whose answer was lost, to repeat; else null. */
+  private final String[] unanswered;
+
+  /** Per shard: until when (System.nanoTime) it is passed over after a failed claim. */
+  private final long[] passUntil;
+
+  /** Per shard: until when (System.nanoTime) no wait is made on it after a failed one. */
+  private final long[] waitPassUntil;
+
   private int next;
 
   /**
@@ -55,6 +70,9 @@ final class Fetch {
     this.shards = queue.shards().count();
     this.connections = new RedisConnection[shards];
     this.waits = new CompletableFuture<?>[shards];
+    this.unanswered = new String[shards];
+    this.passUntil = new long[shards];
+    this.waitPassUntil = new long[shards];
   }
 
   /**
@@ -93,8 +111,16 @@ final class Fetch {
     return List.of();
   }
 
-  /** One claim call, repeated until Redis answers; a repeat also answers what a lost call took. */
+  /**
+   * One claim call, repeated until Redis answers; a repeat also answers what a lost call took. With
+   * several shards a shard whose Redis fails is passed over for {@link #SHARD_PAUSE} instead (the
+   * others' jobs do not wait for its failover), and its lost call is repeated before it is claimed
+   * from again.
+   */
   private List<ClaimedJob> claim(int shard, int wanted) {
+    if (shards > 1) {
+      return claimOrPass(shard, wanted);
+    }
     String leasePrefix = Leases.newPrefix();
     boolean[] repeat = {false};
     return storage.untilAnswered(
@@ -113,35 +139,94 @@ final class Fetch {
         });
   }
 
+  /** How long a shard whose Redis failed a claim is passed over. */
+  static final Duration SHARD_PAUSE = Duration.ofMillis(250);
+
+  private List<ClaimedJob> claimOrPass(int shard, int wanted) {
+    if (System.nanoTime() - passUntil[shard] < 0) {
+      return List.of();
+    }
+    boolean repeat = unanswered[shard] != null;
+    String leasePrefix = repeat ? unanswered[shard] : Leases.newPrefix();
+    try {
+      List<ClaimedJob> jobs =
+          queue
+              .claim(
+                  shard,
+                  type,
+                  settings.node(),
+                  wanted,
+                  leasePrefix,
+                  repeat,
+                  settings.priorityMaxWait())
+              .await()
+              .indefinitely();
+      if (unanswered[shard] != null) {
+        LOG.infof("shard %d answers claims again", shard);
+      }
+      unanswered[shard] = null;
+      return jobs;
+    } catch (StorageUnavailableException e) {
+      if (unanswered[shard] == null) {
+        LOG.warnf("shard %d does not answer claims (%s): its jobs wait", shard, e.getMessage());
+      }
+      WorkerMetrics.REDIS_ERRORS.increment();
+      unanswered[shard] = leasePrefix;
+      passUntil[shard] = System.nanoTime() + SHARD_PAUSE.toNanos();
+      return List.of();
+    } catch (RuntimeException e) {
+      if (e.getCause() instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+        return null;
+      }
+      throw e;
+    }
+  }
+
   /**
    * True when woken by a mark, false when the wait ran out (worth a claim too), null when Redis is
    * away (after a pause).
    */
   private Boolean awaitJobs() {
+    long now = System.nanoTime();
     RuntimeException failure = null;
-    try {
-      for (int shard = 0; shard < shards; shard++) {
-        if (waits[shard] == null) {
+    List<CompletableFuture<?>> pending = new ArrayList<>(shards);
+    for (int shard = 0; shard < shards; shard++) {
+      if (waits[shard] == null && now - waitPassUntil[shard] >= 0) {
+        try {
           waits[shard] =
               queue
                   .awaitJobs(connection(shard), shard, type, settings.claimWait())
                   .subscribeAsCompletionStage();
+        } catch (RuntimeException e) {
+          failure = e; // no connection
+          waitFailed(shard, now);
         }
       }
-      CompletableFuture.anyOf(waits).get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return null;
-    } catch (ExecutionException e) {
-      // looked at below, wait by wait
-    } catch (RuntimeException e) {
-      failure = e; // no connection
+      if (waits[shard] != null) {
+        pending.add(waits[shard]);
+      }
+    }
+    if (!pending.isEmpty()) {
+      try {
+        CompletableFuture.anyOf(pending.toArray(CompletableFuture<?>[]::new)).get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return null;
+      } catch (ExecutionException e) {
+        // looked at below, wait by wait
+      }
     }
     boolean woken = false;
     boolean answered = false;
+    boolean waiting = false;
     for (int shard = 0; shard < shards; shard++) {
       CompletableFuture<?> wait = waits[shard];
-      if (wait == null || !wait.isDone()) {
+      if (wait == null) {
+        continue;
+      }
+      if (!wait.isDone()) {
+        waiting = true;
         continue;
       }
       waits[shard] = null;
@@ -150,16 +235,27 @@ final class Fetch {
         answered = true;
       } catch (CompletionException | CancellationException e) {
         failure = e.getCause() instanceof RuntimeException r ? r : e;
-        dropConnection(shard);
+        waitFailed(shard, now);
       }
     }
     if (answered) {
       storage.answered();
       return woken;
     }
+    if (waiting) {
+      return false; // one shard failed; the others' waits go on, and a claim round passes it by
+    }
     Sleep.interruptibly(
         storage.failed(failure != null ? failure : new IllegalStateException("no answer")));
     return null;
+  }
+
+  /** A shard's wait failed: its connection is dropped, and with several shards it rests a while. */
+  private void waitFailed(int shard, long now) {
+    dropConnection(shard);
+    if (shards > 1) {
+      waitPassUntil[shard] = now + SHARD_PAUSE.toNanos();
+    }
   }
 
   private RedisConnection connection(int shard) {

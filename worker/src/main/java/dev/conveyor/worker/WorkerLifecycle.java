@@ -74,6 +74,9 @@ public class WorkerLifecycle {
             RetryPolicy.DEFAULT.maxDeadLetters(),
             config.maxRecoveries());
     Store store = Store.of(redis, config);
+    if (store.shards().count() > 1) {
+      LOG.infof("the queue is spread over %s", store.shards().describe());
+    }
     String node = NodeNames.workerName(config.nodeName());
     this.worker =
         new Worker(
