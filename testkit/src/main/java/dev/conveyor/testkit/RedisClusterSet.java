@@ -71,7 +71,7 @@ public final class RedisClusterSet implements AutoCloseable {
   }
 
   private void startNode() throws IOException {
-    int port = RedisServers.freePort();
+    int port = RedisServers.freeClusterPort();
     Path data = Files.createDirectories(dir.resolve("node-" + port));
     Process process =
         new ProcessBuilder(

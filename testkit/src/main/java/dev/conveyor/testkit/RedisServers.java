@@ -117,6 +117,20 @@ public final class RedisServers {
     }
   }
 
+  /**
+   * A free loopback port a Redis Cluster node can use: its cluster bus listens 10,000 above it, so
+   * it must be 55,535 or less.
+   */
+  public static int freeClusterPort() {
+    for (int tries = 0; tries < 1_000; tries++) {
+      int port = freePort();
+      if (port <= 55_535) {
+        return port;
+      }
+    }
+    throw new IllegalStateException("no free loopback port at or below 55535");
+  }
+
   static String url(String password, int port) {
     return password == null
         ? "redis://127.0.0.1:" + port
