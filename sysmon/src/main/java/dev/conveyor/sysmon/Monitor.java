@@ -137,6 +137,7 @@ public class Monitor {
     Report report = report(look);
     latest = report;
     SysmonMetrics.registerTypes(() -> latest, report);
+    SysmonMetrics.registerShards(() -> latest, report);
     reports.onNext(report);
     return report;
   }
@@ -270,7 +271,8 @@ public class Monitor {
             inProgress,
             look.queue().counters(),
             typeQueues(look),
-            results(look)),
+            results(look),
+            look.queue().pendingByShard()),
         throughput,
         new Report.Cluster(
             joined,

@@ -23,7 +23,8 @@ public record Report(
 
   /**
    * Jobs waiting, waiting to be due (a retry's backoff, a delay, a run_at), dead, in workers'
-   * hands; the waiting ones per type and priority; counters since the store began.
+   * hands; the waiting ones per type and priority; counters since the store began; the waiting ones
+   * per shard of the queue (one entry unless QUEUE_SHARDS is above 1).
    */
   public record Queue(
       long pending,
@@ -32,7 +33,8 @@ public record Report(
       long inProgress,
       Map<String, Long> counters,
       List<TypeQueue> types,
-      Results results) {}
+      Results results,
+      List<Long> pendingByShard) {}
 
   /**
    * Results without polling: GET ?wait= requests and event streams the apis hold now, jobs

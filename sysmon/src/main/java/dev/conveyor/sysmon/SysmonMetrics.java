@@ -121,6 +121,34 @@ final class SysmonMetrics {
     }
   }
 
+  /** Shards with a gauge already. */
+  private static final Set<Integer> SHARDS = ConcurrentHashMap.newKeySet();
+
+  /**
+   * {@code conveyor_queue_shard_pending{shard}}: jobs waiting on each shard of the queue, when it
+   * has more than one (QUEUE_SHARDS); the sum is {@code conveyor_queue_pending}.
+   */
+  static void registerShards(Supplier<Report> latest, Report report) {
+    List<Long> shards = report.queue().pendingByShard();
+    for (int s = 0; shards.size() > 1 && s < shards.size(); s++) {
+      int shard = s;
+      if (SHARDS.add(shard)) {
+        Gauge.builder(
+                "conveyor.queue.shard.pending",
+                latest,
+                source -> {
+                  Report r = source.get();
+                  List<Long> now = r == null ? List.of() : r.queue().pendingByShard();
+                  return shard < now.size() ? now.get(shard) : Double.NaN;
+                })
+            .description("jobs waiting on one shard of the queue (QUEUE_SHARDS)")
+            .tag("shard", Integer.toString(shard))
+            .strongReference(true)
+            .register(Metrics.globalRegistry);
+      }
+    }
+  }
+
   private static double pendingOf(Report report, String type, String priority) {
     if (report == null) {
       return Double.NaN;

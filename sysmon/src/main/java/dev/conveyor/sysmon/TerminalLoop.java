@@ -70,6 +70,12 @@ public class TerminalLoop {
             q.counters().getOrDefault("recovered", 0L),
             r.throughput().last10s(),
             r.throughput().last1m()));
+    if (q.pendingByShard().size() > 1) {
+      s.append("  pending per shard: ")
+          .append(
+              String.join(" / ", q.pendingByShard().stream().map(n -> Long.toString(n)).toList()))
+          .append('\n');
+    }
     Report.Results res = q.results();
     s.append(
         String.format(
