@@ -165,6 +165,11 @@ final class ClusterShell {
   private boolean queue() {
     QueueStats.Snapshot s = queue.snapshot().await().indefinitely();
     out.printf("pending %d   delayed %d   dead %d%n", s.pending(), s.delayed(), s.dead());
+    if (s.pendingByShard().size() > 1) {
+      out.printf(
+          "  pending per shard %s%n",
+          String.join(" / ", s.pendingByShard().stream().map(n -> Long.toString(n)).toList()));
+    }
     s.pendingByType()
         .forEach(
             (type, byPriority) ->
