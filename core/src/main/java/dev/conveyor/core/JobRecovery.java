@@ -129,22 +129,16 @@ public final class JobRecovery {
 
   /** The workers that may own a processing list (see {@link RedisKeys#workers}), by name. */
   public Uni<List<String>> workers() {
-    List<Uni<Response>> reads = new ArrayList<>(shards.count());
-    for (RedisKeys keys : shards.all()) {
-      reads.add(
-          Guard.timed(
-              redis.send(Request.cmd(Command.SMEMBERS).arg(keys.workers())),
-              timeout,
-              "list workers"));
-    }
-    return Uni.combine()
-        .all()
-        .unis(reads)
-        .with(
+    return shards
+        .sendToEach(
+            redis,
+            keys -> Request.cmd(Command.SMEMBERS).arg(keys.workers()),
+            timeout,
+            "list workers")
+        .map(
             answers -> {
               java.util.SortedSet<String> names = new java.util.TreeSet<>();
-              for (Object answer : answers) {
-                Response r = (Response) answer;
+              for (Response r : answers) {
                 for (int i = 0; i < r.size(); i++) {
                   names.add(r.get(i).toString());
                 }

@@ -1,8 +1,14 @@
 package dev.conveyor.core;
 
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.redis.client.Redis;
+import io.vertx.mutiny.redis.client.Request;
+import io.vertx.mutiny.redis.client.Response;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * The queue's shards (QUEUE_SHARDS): each has its own queue lists, job hashes, delayed set,
@@ -111,6 +117,22 @@ public final class Shards {
   /** The keys of the shard a job lives on. */
   public RedisKeys of(String id) {
     return shards.get(indexOf(id));
+  }
+
+  /**
+   * One command on every shard at once (each built from the shard's keys), each bounded by {@code
+   * timeout}: the answers in shard order.
+   */
+  Uni<List<Response>> sendToEach(
+      Redis redis, Function<RedisKeys, Request> command, Duration timeout, String what) {
+    List<Uni<Response>> calls = new ArrayList<>(shards.size());
+    for (RedisKeys keys : shards) {
+      calls.add(Guard.timed(redis.send(command.apply(keys)), timeout, what));
+    }
+    return Uni.combine()
+        .all()
+        .unis(calls)
+        .with(answers -> answers.stream().map(a -> (Response) a).toList());
   }
 
   /**

@@ -137,39 +137,28 @@ public final class WebhookOutbox {
 
   /** Deliveries owed (due now, later, or being sent). */
   public Uni<Long> pending() {
-    List<Uni<Response>> counts = new ArrayList<>(shards.count());
-    for (RedisKeys keys : shards.all()) {
-      counts.add(
-          Guard.timed(
-              redis.send(Request.cmd(Command.ZCARD).arg(keys.webhooks())),
-              timeout,
-              "count webhook deliveries"));
-    }
-    return Uni.combine()
-        .all()
-        .unis(counts)
-        .with(all -> all.stream().mapToLong(r -> ((Response) r).toLong()).sum());
+    return shards
+        .sendToEach(
+            redis,
+            keys -> Request.cmd(Command.ZCARD).arg(keys.webhooks()),
+            timeout,
+            "count webhook deliveries")
+        .map(counts -> counts.stream().mapToLong(Response::toLong).sum());
   }
 
   /** The newest given-up deliveries, JSON each, at most {@code max}. */
   public Uni<List<String>> undelivered(int max) {
-    List<Uni<Response>> lists = new ArrayList<>(shards.count());
-    for (RedisKeys keys : shards.all()) {
-      lists.add(
-          Guard.timed(
-              redis.send(
-                  Request.cmd(Command.LRANGE).arg(keys.undeliveredWebhooks()).arg(0).arg(max - 1)),
-              timeout,
-              "read undelivered webhooks"));
-    }
-    return Uni.combine()
-        .all()
-        .unis(lists)
-        .with(
-            all -> {
+    return shards
+        .sendToEach(
+            redis,
+            keys -> Request.cmd(Command.LRANGE).arg(keys.undeliveredWebhooks()).arg(0).arg(max - 1),
+            timeout,
+            "read undelivered webhooks")
+        .map(
+            lists -> {
               List<String> entries = new ArrayList<>();
-              for (Object r : all) {
-                for (Response entry : (Response) r) {
+              for (Response list : lists) {
+                for (Response entry : list) {
                   entries.add(entry.toString());
                 }
               }

@@ -18,8 +18,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
@@ -36,8 +34,6 @@ class RedisClusterIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int JOBS = 1_000;
   private static final Duration REDIS_TIMEOUT = Duration.ofMillis(500);
-
-  record Answer(Instant at, int status, long ms) {}
 
   @Test
   void aQueueOverThreeMastersWorksEveryJobOnceAndSurvivesAMasterFailover() throws Exception {
@@ -99,36 +95,7 @@ class RedisClusterIT {
    */
   private static void failover(RedisClusterSet cluster, Service api, List<Service> all)
       throws Exception {
-    List<Answer> answers = new CopyOnWriteArrayList<>();
-    Set<String> acknowledged = ConcurrentHashMap.newKeySet();
-    AtomicBoolean running = new AtomicBoolean(true);
-    Thread client =
-        Thread.ofPlatform()
-            .start(
-                () -> {
-                  int n = 0;
-                  while (running.get()) {
-                    Instant at = Instant.now();
-                    long t0 = System.nanoTime();
-                    int status = -1;
-                    try {
-                      HttpResponse<String> r =
-                          api.post("/api/v1/work", "{\"data\":\"failover " + n++ + "\"}");
-                      status = r.statusCode();
-                      if (status == 200) {
-                        acknowledged.add(JSON.readTree(r.body()).get("callback").asText());
-                      }
-                    } catch (IOException e) {
-                      // counted as -1
-                    }
-                    answers.add(new Answer(at, status, (System.nanoTime() - t0) / 1_000_000));
-                    try {
-                      Thread.sleep(5); // about 150 POSTs a second, steadily
-                    } catch (InterruptedException e) {
-                      return;
-                    }
-                  }
-                });
+    SteadyClient client = SteadyClient.start(api, "failover");
     Thread.sleep(3_000); // the load, before the kill
     int shared = masterOf(cluster, "{conveyor}:stats");
     int victim =
@@ -138,27 +105,12 @@ class RedisClusterIT {
     int promoted = cluster.awaitFailoverFrom(victim, Duration.ofSeconds(30));
     long failoverMs = Duration.between(killedAt, Instant.now()).toMillis();
     Thread.sleep(4_000); // the load goes on after the failover
-    running.set(false);
-    client.join();
+    client.stop();
 
-    awaitWorked(api, acknowledged, Duration.ofSeconds(60));
-    Map<String, Integer> statuses = new TreeMap<>();
-    answers.forEach(a -> statuses.merge(Integer.toString(a.status()), 1, Integer::sum));
+    awaitWorked(api, client.acknowledged(), Duration.ofSeconds(60));
     long storedWorked = storedWorked(cluster);
     long recorded = counter(cluster, "worked");
-    long slowest = answers.stream().mapToLong(Answer::ms).max().orElse(0);
-    long firstOkMs =
-        answers.stream()
-            .filter(a -> a.status() != 200 && a.at().isAfter(killedAt))
-            .map(Answer::at)
-            .findFirst()
-            .flatMap(
-                refused ->
-                    answers.stream()
-                        .filter(a -> a.status() == 200 && a.at().isAfter(refused))
-                        .map(a -> Duration.between(killedAt, a.at()).toMillis())
-                        .findFirst())
-            .orElse(0L);
+    long firstOkMs = client.recoveredAfter(killedAt).map(Duration::toMillis).orElse(-1L);
     System.out.printf(
         "redis cluster failover (QUEUE_SHARDS=3, REDIS_WAIT_REPLICAS=1): master %d killed, replica"
             + " %d promoted after %d ms, 200s again on every shard after %d ms; client answers %s,"
@@ -167,12 +119,12 @@ class RedisClusterIT {
         promoted,
         failoverMs,
         firstOkMs,
-        statuses,
-        slowest,
-        acknowledged.size(),
+        client.statuses(),
+        client.slowestMs(),
+        client.acknowledged().size(),
         storedWorked,
         recorded);
-    for (Answer answer : answers) {
+    for (SteadyClient.Answer answer : client.answers()) {
       assertTrue(answer.status() == 200 || answer.status() == 503, "only 200 and 503: " + answer);
       assertTrue(answer.ms() < REDIS_TIMEOUT.toMillis() + 1_000, "answered slowly: " + answer);
     }

@@ -6,18 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.testkit.RedisServers;
 import dev.conveyor.testkit.SentinelSet;
-import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
@@ -36,11 +32,9 @@ class SentinelFailoverIT {
   private static final Duration KILL_AT = Duration.ofSeconds(4);
   private static final Duration REDIS_TIMEOUT = Duration.ofMillis(500);
 
-  record Answer(Instant at, int status, long ms, String callback) {}
-
   record Outcome(
-      List<Answer> answers,
-      Instant killedAt,
+      List<SteadyClient.Answer> answers,
+      long firstOkMs,
       Set<String> acknowledged,
       Set<String> missing,
       Map<String, Integer> statuses,
@@ -53,40 +47,26 @@ class SentinelFailoverIT {
     assertEquals(Set.of(), run.missing(), "acknowledged jobs the failover lost");
     assertEquals(
         run.storedWorked(), run.recordedWorked(), "completions recorded twice (or not at all)");
-    for (Answer answer : run.answers()) {
+    for (SteadyClient.Answer answer : run.answers()) {
       assertTrue(answer.status() == 200 || answer.status() == 503, "only 200 and 503: " + answer);
       // never a hang: at most the api's REDIS_TIMEOUT, with room for a busy 2-core machine
       assertTrue(answer.ms() < REDIS_TIMEOUT.toMillis() + 1_000, "answered slowly: " + answer);
     }
-    Instant firstAfter =
-        run.answers().stream()
-            .filter(a -> a.status() == 200 && a.at().isAfter(run.killedAt()))
-            .filter(a -> a.at().isAfter(firstRefusal(run)))
-            .map(Answer::at)
-            .findFirst()
-            .orElseThrow(() -> new AssertionError("no 200 after the kill: " + run.statuses()));
-    long recoveryMs = Duration.between(run.killedAt(), firstAfter).toMillis();
-    assertTrue(recoveryMs < 15_000, "first 200 on the new primary after " + recoveryMs + " ms");
+    assertTrue(run.firstOkMs() >= 0, "no 200 after the kill: " + run.statuses());
+    assertTrue(
+        run.firstOkMs() < 15_000, "first 200 on the new primary after " + run.firstOkMs() + " ms");
   }
 
   @Test
   void withoutWaitReplicasTheLossIsMeasured() throws Exception {
     Outcome run = failover(0);
-    for (Answer answer : run.answers()) {
+    for (SteadyClient.Answer answer : run.answers()) {
       assertTrue(answer.status() == 200 || answer.status() == 503, "only 200 and 503: " + answer);
     }
     // what a failover without WAIT costs is a figure, not an expectation: printed for the docs
     System.out.printf(
         "sentinel failover without REDIS_WAIT_REPLICAS: %d of %d acknowledged jobs lost%n",
         run.missing().size(), run.acknowledged().size());
-  }
-
-  private static Instant firstRefusal(Outcome run) {
-    return run.answers().stream()
-        .filter(a -> a.status() != 200 && a.at().isAfter(run.killedAt()))
-        .map(Answer::at)
-        .findFirst()
-        .orElse(run.killedAt());
   }
 
   private Outcome failover(int waitReplicas) throws Exception {
@@ -106,41 +86,8 @@ class SentinelFailoverIT {
       try (Service api = Service.start("api", RedisServers.freePort(), with(redis, Map.of()));
           Service w1 = Service.start("worker", RedisServers.freePort(), worker(redis, 1));
           Service w2 = Service.start("worker", RedisServers.freePort(), worker(redis, 2))) {
-        List<Answer> answers = new CopyOnWriteArrayList<>();
-        Set<String> acknowledged = ConcurrentHashMap.newKeySet();
-        AtomicBoolean running = new AtomicBoolean(true);
         Instant start = Instant.now();
-        Thread client =
-            Thread.ofPlatform()
-                .start(
-                    () -> {
-                      int n = 0;
-                      while (running.get()) {
-                        Instant at = Instant.now();
-                        long t0 = System.nanoTime();
-                        try {
-                          HttpResponse<String> r =
-                              api.post(
-                                  "/api/v1/work",
-                                  "{\"data\":\"failover " + waitReplicas + " " + n++ + "\"}");
-                          long ms = (System.nanoTime() - t0) / 1_000_000;
-                          String callback = null;
-                          if (r.statusCode() == 200) {
-                            callback = JSON.readTree(r.body()).get("callback").asText();
-                            acknowledged.add(callback);
-                          }
-                          answers.add(new Answer(at, r.statusCode(), ms, callback));
-                        } catch (IOException e) {
-                          answers.add(
-                              new Answer(at, -1, (System.nanoTime() - t0) / 1_000_000, null));
-                        }
-                        try {
-                          Thread.sleep(5); // about 150 POSTs a second, steadily
-                        } catch (InterruptedException e) {
-                          return;
-                        }
-                      }
-                    });
+        SteadyClient client = SteadyClient.start(api, "failover " + waitReplicas);
         Thread.sleep(KILL_AT.toMillis()); // the load, before the kill
         int primary = set.masterPort();
         Instant killedAt = Instant.now();
@@ -150,8 +97,9 @@ class SentinelFailoverIT {
         // the load goes on through the failover, to RUN
         Thread.sleep(
             Math.max(0, RUN.toMillis() - Duration.between(start, Instant.now()).toMillis()));
-        running.set(false);
-        client.join();
+        client.stop();
+        List<SteadyClient.Answer> answers = client.answers();
+        Set<String> acknowledged = client.acknowledged();
 
         // every acknowledged job worked on the new primary (RESULT_TTL is long)
         Set<String> missing = ConcurrentHashMap.newKeySet();
@@ -175,8 +123,7 @@ class SentinelFailoverIT {
                   return waiting.isEmpty();
                 });
         assertEquals(Set.of(), waiting, "acknowledged jobs not worked within 30 s");
-        Map<String, Integer> statuses = new TreeMap<>();
-        answers.forEach(a -> statuses.merge(Integer.toString(a.status()), 1, Integer::sum));
+        Map<String, Integer> statuses = client.statuses();
         long storedWorked = 0;
         for (String key : SentinelSet.command(promoted, "KEYS", "conveyor:job:*")) {
           if (SentinelSet.command(promoted, "HGET", key, "status").equals(List.of("worked"))) {
@@ -185,19 +132,8 @@ class SentinelFailoverIT {
         }
         List<String> recorded = SentinelSet.command(promoted, "HGET", "conveyor:stats", "worked");
         long recordedWorked = recorded.isEmpty() ? 0 : Long.parseLong(recorded.get(0));
-        long slowest = answers.stream().mapToLong(Answer::ms).max().orElse(0);
-        Instant refused =
-            answers.stream()
-                .filter(a -> a.status() != 200 && a.at().isAfter(killedAt))
-                .map(Answer::at)
-                .findFirst()
-                .orElse(killedAt);
-        long firstOkMs =
-            answers.stream()
-                .filter(a -> a.status() == 200 && a.at().isAfter(refused))
-                .map(a -> Duration.between(killedAt, a.at()).toMillis())
-                .findFirst()
-                .orElse(-1L);
+        long slowest = client.slowestMs();
+        long firstOkMs = client.recoveredAfter(killedAt).map(Duration::toMillis).orElse(-1L);
         System.out.printf(
             "sentinel failover (REDIS_WAIT_REPLICAS=%d): primary %d killed, %d promoted after %d"
                 + " ms, first 200 after %d ms; client answers %s, slowest %d ms; acknowledged %d,"
@@ -215,13 +151,7 @@ class SentinelFailoverIT {
             recordedWorked);
         assertTrue(api.alive() && w1.alive() && w2.alive(), "no process exited");
         return new Outcome(
-            new ArrayList<>(answers),
-            killedAt,
-            acknowledged,
-            missing,
-            statuses,
-            storedWorked,
-            recordedWorked);
+            answers, firstOkMs, acknowledged, missing, statuses, storedWorked, recordedWorked);
       }
     }
   }
