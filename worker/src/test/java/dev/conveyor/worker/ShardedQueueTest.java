@@ -92,10 +92,11 @@ class ShardedQueueTest {
             worked.add(job.id());
             return Map.of();
           });
-      // the worker finds the queues empty and waits on every shard's mark; the claim waits run
-      // out and are renewed every CLAIM_WAIT (200 ms here), so each job below meets a wait under
-      // way
-      Sleep.interruptibly(Duration.ofMillis(700));
+      // the worker finds the queues empty and waits on every shard's mark (a blocked BZPOPMIN
+      // each), renewed every CLAIM_WAIT (200 ms here): each job below meets a wait under way
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> blockedClients(redis) >= SHARDS);
       Set<Integer> shardsSeen = new HashSet<>();
       for (int i = 0; shardsSeen.size() < SHARDS; i++) {
         String id = workers.submit("wake-" + i);
@@ -110,6 +111,15 @@ class ShardedQueueTest {
         assertTrue(ms < 150, "job on shard " + workers.queue.shards().indexOf(id) + ": " + ms);
       }
     }
+  }
+
+  private static int blockedClients(TestRedis redis) {
+    for (String line : redis.call("INFO", "clients").toString().split("\r?\n")) {
+      if (line.startsWith("blocked_clients:")) {
+        return Integer.parseInt(line.substring("blocked_clients:".length()).trim());
+      }
+    }
+    return 0;
   }
 
   @Test
