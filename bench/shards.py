@@ -10,7 +10,7 @@ costs, so N masters on N machines carry N times the jobs.
 
   bench/shards.py            5 runs × (1, 3 shards) of 50,000 jobs after 100,000 warm-up jobs
   bench/shards.py --quick    2 runs of 5,000 jobs after 10,000 (a smoke test)
-  JOBS, WARMUP, RUNS, CONCURRENCY change the size. Writes bench/results/shards.json, prints a
+  JOBS, WARMUP, RUNS, CONCURRENCY change the size; SHARD_COUNTS=3 runs only the 3 shards. Writes bench/results/shards.json, prints a
   Markdown table."""
 import os
 import re
@@ -30,6 +30,7 @@ WARMUP = int(os.environ.get("WARMUP", 2 * JOBS))
 RUNS = int(os.environ.get("RUNS", 2 if bench.QUICK else 5))
 CONCURRENCY = int(os.environ.get("CONCURRENCY", 50))
 MASTERS = 3
+COUNTS = [int(n) for n in os.environ.get("SHARD_COUNTS", f"1,{MASTERS}").split(",")]
 
 
 class Cluster:
@@ -145,10 +146,10 @@ def one_run(stack, n_shards, run):
 def main():
     rows = []
     with bench.Stack(NAME) as stack:
-        bench.log(NAME, f"{RUNS} runs each of 1 and {MASTERS} shards: {JOBS:,} jobs after "
+        bench.log(NAME, f"{RUNS} runs each of {COUNTS} shards: {JOBS:,} jobs after "
                         f"{WARMUP:,}, 1 worker × {CONCURRENCY}, a {MASTERS}-master cluster")
         for run in range(1, RUNS + 1):
-            for n in (1, MASTERS):
+            for n in COUNTS:
                 rows.append(one_run(stack, n, run))
                 bench.log(NAME, f"run {run}, {n} shard(s): {rows[-1]['per_s']:,.0f} jobs/s; "
                           + "; ".join(f"{m['shard']} {m['jobs']:,} jobs, {m['redis_us_per_job']:.2f} µs/job"
@@ -157,7 +158,7 @@ def main():
     print(f"| {MASTERS}-master cluster, 1 worker × {CONCURRENCY}, {JOBS:,} jobs, median of {RUNS} "
           "| jobs/s | Redis CPU µs per job, each master holding a shard |")
     print("|---|---|---|")
-    for n in (1, MASTERS):
+    for n in COUNTS:
         mine = [r for r in rows if r["shards"] == n]
         per_job = [statistics.median(r["masters"][s]["redis_us_per_job"] for r in mine)
                    for s in range(n)]

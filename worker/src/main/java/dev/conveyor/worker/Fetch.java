@@ -53,6 +53,9 @@ final class Fetch {
 
   private int next;
 
+  /** How many claims in a row the current shard has filled. */
+  private int stayed;
+
   /**
    * @param claimClient a client whose connections the blocking pops may hold
    */
@@ -73,6 +76,8 @@ final class Fetch {
     this.unanswered = new String[shards];
     this.passUntil = new long[shards];
     this.waitPassUntil = new long[shards];
+    // workers start at different shards, so that together they take from all at once
+    this.next = java.util.concurrent.ThreadLocalRandom.current().nextInt(shards);
   }
 
   /**
@@ -98,18 +103,31 @@ final class Fetch {
     return jobs;
   }
 
-  /** Claims from the next shard that has jobs, trying each once; empty when none had any. */
+  /**
+   * Claims from the next shard that has jobs, trying each once; empty when none had any. A shard
+   * that filled the whole claim is claimed from again, up to {@link #STAY} times in a row, so that
+   * a busy worker's claims and completions stay in batches of one shard (a batch over three shards
+   * is three script calls of a third each); then the next shard's turn comes whatever is left.
+   */
   private List<ClaimedJob> claimRound(int wanted) {
     for (int tried = 0; tried < shards; tried++) {
       int shard = next;
-      next = (next + 1) % shards;
       List<ClaimedJob> jobs = claim(shard, wanted);
+      if (jobs != null && jobs.size() == wanted && stayed < STAY - 1) {
+        stayed++;
+      } else {
+        stayed = 0;
+        next = (next + 1) % shards;
+      }
       if (jobs == null || !jobs.isEmpty()) {
         return jobs;
       }
     }
     return List.of();
   }
+
+  /** Most claims in a row from one shard while it fills them. */
+  static final int STAY = 8;
 
   /**
    * One claim call, repeated until Redis answers; a repeat also answers what a lost call took. With
