@@ -24,10 +24,11 @@ import org.jboss.logging.Logger;
  * Claim calls are repeated until Redis answers; a repeat also answers what a lost call took. Used
  * by the claimer's thread only.
  *
- * <p>With several shards (QUEUE_SHARDS) the claims go round the shards, each call to the next one
- * (a shard found empty passes to the next at once), so that no shard waits behind another; the wait
- * is on every shard's mark at once, a connection each, and ends when any is set. A wait that did
- * not end stays under way for the next round instead of being repeated.
+ * <p>With several shards (QUEUE_SHARDS) the claims go round the shards, from a random one: a shard
+ * that fills a claim keeps the turn for up to {@link #STAY} claims (so batches stay one shard's),
+ * one found empty passes it on at once, so no shard waits long behind another. The wait is on every
+ * shard's mark at once, a connection each, and ends when any is set. A wait that did not end stays
+ * under way for the next round instead of being repeated.
  */
 final class Fetch {
 
