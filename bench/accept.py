@@ -1,12 +1,21 @@
 #!/usr/bin/env python3
-"""Accept (issue 7, item 1): wrk POSTs unique data through HAProxy to 2 api instances (50
-connections), and, in the same run, through the same HAProxy to a static backend: nginx answering
-a canned 200 of the API's size, the ceiling of the balancer in front of a real server on this
-machine. A third path is for reference: the same HAProxy answering the canned 200 itself (an
-HAProxy frontend as its own origin, no second process), the balancer's own limit.
-All get a warm-up pass first (the apis' a longer one: WARMUP s, until their C2 compiler threads
-are done; at 10 s they still used 12 µs of CPU per request); then RUNS alternating measured passes. Redis is real (AOF, fsync
-every second) and no worker runs, so every accepted job stays queued.
+"""Accept (issues 7 and 21): wrk POSTs unique data through HAProxy to 2 api instances (50
+connections), and, in the same run, through the same HAProxy to what a user would pick instead
+and to the ceilings:
+- the peer: 2 Node processes of Fastify 5 + BullMQ 6 (bench/lib/fastify-bullmq.mjs: schema
+  validation, the MD5 as BullMQ's jobId, the same answer and Location), behind a frontend and
+  backend of the same shape as the apis' (the same rules, round robin, health checks), on the
+  same Redis. (bullmq-proxy, BullMQ's own HTTP front, is not published on npm, and GitHub is out
+  of reach here: it is not measured.)
+- Conveyor's POST with a type and a priority, and with a notify_url (its answer then carries a
+  cancel token): what the features cost over a plain POST.
+- a static backend: nginx answering a canned 200 of the API's size, the ceiling of the balancer in
+  front of a real server on this machine; and, for reference, the same HAProxy answering the
+  canned 200 itself (an HAProxy frontend as its own origin), the balancer's own limit.
+All get a warm-up pass first (the apis' and the peer's a longer one: WARMUP s, until the apis' C2
+compiler threads are done; at 10 s they still used 12 µs of CPU per request); then RUNS passes,
+each system in turn (each run starting one system later). Redis is real (AOF, fsync every second) and no worker runs, so every
+accepted job stays queued.
 
   bench/accept.py            10 s passes, 3 runs each
   bench/accept.py --quick    3 s passes, 2 runs (a smoke test)
@@ -31,6 +40,10 @@ WARMUP = int(os.environ.get("WARMUP", 8 if bench.QUICK else 30))
 REPLICAS = int(os.environ.get("REPLICAS", 0))
 WAIT_REPLICAS = int(os.environ.get("WAIT_REPLICAS", REPLICAS))
 CONNECTIONS = 50
+# the bodies' fields after "data": a plain POST, one with a type and a priority, one with a notify_url
+FIELDS = {"conveyor": "", "conveyor_typed": ',"type":"resize","priority":"high"',
+          "conveyor_notify": ',"notify_url":"http://127.0.0.1:9/hook"', "fastify_bullmq": "",
+          "static": "", "haproxy_alone": ""}
 CANNED = ('{"accepted_by":"static@bench","callback":"0123456789ABCDEF0123456789ABCDEF",'
           '"data":"accept 1 1","status":"accepted"}')
 
@@ -65,15 +78,25 @@ http {{
 """
 
 
-def haproxy_config(lb_port, static_port, nginx_port, self_port, origin_port, api_ports):
+def haproxy_config(lb_port, static_port, nginx_port, self_port, origin_port, api_ports, peer_port,
+                   peer_ports):
     with open(os.path.join(bench.ROOT, "haproxy", "local.cfg.in")) as f:
         template = f.read()
-    servers = "".join(f"    server api-{n} 127.0.0.1:{p} check\n" for n, p in enumerate(api_ports, 1))
-    config = (template.replace("@LB_BIND@", f"127.0.0.1:{lb_port}")
-              .replace("@ERRORS@", os.path.join(bench.ROOT, "haproxy", "errors"))
-              .replace("@SERVERS@\n", servers))
+
+    def render(port, name, ports):
+        servers = "".join(f"    server {name}-{n} 127.0.0.1:{p} check\n" for n, p in enumerate(ports, 1))
+        return (template.replace("@LB_BIND@", f"127.0.0.1:{port}")
+                .replace("@ERRORS@", os.path.join(bench.ROOT, "haproxy", "errors"))
+                .replace("@SERVERS@\n", servers))
+
+    config = render(lb_port, "api", api_ports)
+    # the peer behind a copy of the apis' frontend and backend: the same rules and checks
+    peer = render(peer_port, "node", peer_ports)
+    peer = peer[peer.index("frontend api"):]
+    peer = (peer.replace("frontend api", "frontend peer").replace("nbsrv(apis)", "nbsrv(peers)")
+            .replace("default_backend apis", "default_backend peers").replace("backend apis", "backend peers"))
     canned = CANNED.replace('"', '\\"')
-    return config + f"""
+    return config + "\n# the peer: Fastify + BullMQ\n" + peer + f"""
 # the ceiling: the same frontend settings in front of a static backend (nginx)
 frontend static
     bind 127.0.0.1:{static_port}
@@ -98,21 +121,35 @@ frontend origin
 """
 
 
-def wrk(port, seconds, tag):
+def wrk(port, seconds, tag, fields=""):
     out = subprocess.run(
         ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "-s",
-         os.path.join(bench.ROOT, "bench", "lib", "accept.lua"), f"http://127.0.0.1:{port}", "--", tag],
+         os.path.join(bench.ROOT, "bench", "lib", "accept.lua"), f"http://127.0.0.1:{port}", "--", tag,
+         fields],
         capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
     result = json.loads(out.strip().splitlines()[-1])
     result["per_s"] = result["requests"] / (result["duration_us"] / 1e6)
     return result
 
 
+LABELS = {"conveyor": "Conveyor: HAProxy → 2 apis → Redis",
+          "conveyor_typed": "… a POST with a type and a priority",
+          "conveyor_notify": "… a POST with a notify_url",
+          "fastify_bullmq": f"HAProxy → 2 × Node {{node}}, Fastify + BullMQ {bench.BULLMQ} → Redis",
+          "static": "HAProxy → static backend (nginx): the ceiling",
+          "haproxy_alone": "HAProxy answering itself (reference)"}
+# the process group that answers each system's requests: its CPU is the table's "app" column
+APP = {"conveyor": "apis", "conveyor_typed": "apis", "conveyor_notify": "apis", "fastify_bullmq": "peer",
+       "static": "nginx", "haproxy_alone": "haproxy"}
+
+
 def main():
-    for tool in ("redis-server", "haproxy", "wrk", "nginx"):
+    for tool in ("redis-server", "haproxy", "wrk", "nginx", "node", "npm"):
         if not shutil.which(tool):
             raise SystemExit(f"{tool} not found (apt-get install {tool})")
     with bench.Stack(NAME) as stack:
+        bench.node_peer(stack.work, "fastify-bullmq.mjs")
+        node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
         r = stack.redis()
         replicas = []
         for n in range(REPLICAS):
@@ -127,11 +164,16 @@ def main():
             bench.wait_until(lambda: f"connected_slaves:{REPLICAS}" in r.call("INFO", "replication"),
                              30, f"{REPLICAS} replicas")
         api_ports = [bench.free_port(), bench.free_port()]
-        apis = [stack.service("api", f"api-{n}@bench", http_port=p, REDIS_WAIT_REPLICAS=WAIT_REPLICAS)
+        apis = [stack.service("api", f"api-{n}@bench", http_port=p, REDIS_WAIT_REPLICAS=WAIT_REPLICAS,
+                              NOTIFY_ALLOWED_HOSTS="127.0.0.1")
                 for n, p in enumerate(api_ports, 1)]
         for p, proc in zip(api_ports, apis):
             bench.wait_ready(p, proc)
-        lb, static, nginx_port, own, origin = (bench.free_port() for _ in range(5))
+        peer_ports = [bench.free_port(), bench.free_port()]
+        peers = [stack.process(["node", "fastify-bullmq.mjs", str(p), str(stack.redis_port), f"node-{n}@bench"],
+                               cwd=stack.work, stdout=subprocess.DEVNULL)
+                 for n, p in enumerate(peer_ports, 1)]
+        lb, static, nginx_port, own, origin, peer_lb = (bench.free_port() for _ in range(6))
         ncfg = os.path.join(stack.work, "nginx.conf")
         with open(ncfg, "w") as f:
             f.write(nginx_config(stack.work, nginx_port))
@@ -139,32 +181,42 @@ def main():
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cfg = os.path.join(stack.work, "haproxy.cfg")
         with open(cfg, "w") as f:
-            f.write(haproxy_config(lb, static, nginx_port, own, origin, api_ports))
+            f.write(haproxy_config(lb, static, nginx_port, own, origin, api_ports, peer_lb, peer_ports))
         subprocess.run(["haproxy", "-c", "-q", "-f", cfg], check=True)
         haproxy = stack.process(["haproxy", "-db", "-f", cfg], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
-        for port, what in ((lb, "haproxy → apis"), (static, "haproxy → nginx")):
+        for port, what in ((lb, "haproxy → apis"), (static, "haproxy → nginx"), (peer_lb, "haproxy → node")):
             bench.wait_until(lambda: subprocess.run(
-                ["curl", "-fs", "-o", "/dev/null", "-XPOST", "-d", '{"data":"ready?"}',
-                 f"http://127.0.0.1:{port}/api/v1/work"]).returncode == 0, 30, what)
-        time.sleep(1.5)  # both apis seen UP by the health checks
+                ["curl", "-fs", "-o", "/dev/null", "-XPOST", "-H", "Content-Type: application/json",
+                 "-d", '{"data":"ready?"}', f"http://127.0.0.1:{port}/api/v1/work"]).returncode == 0, 30, what)
+        time.sleep(1.5)  # every server seen UP by the health checks
         # nginx' workers are its master's children: their CPU is read from each pid
         nginx_pids = [nginx.pid] + [int(c) for c in open(f"/proc/{nginx.pid}/task/{nginx.pid}/children")
                                     .read().split()]
         parts = {"haproxy": [haproxy.pid], "apis": [a.pid for a in apis], "redis": [stack.redis_pid()],
-                 "nginx": nginx_pids}
+                 "nginx": nginx_pids, "peer": [p.pid for p in peers]}
         if replicas:
             parts["replicas"] = [p.pid for p in replicas]
+        ports = {"conveyor": lb, "conveyor_typed": lb, "conveyor_notify": lb, "fastify_bullmq": peer_lb,
+                 "static": static, "haproxy_alone": own}
         stamp = str(int(time.time()))
-        bench.log(NAME, f"warm-up: {WARMUP} s through the apis, {DURATION} s through each static path")
+        bench.log(NAME, f"warm-up: {WARMUP} s through the apis and the peer, {DURATION} s of each other "
+                        "kind of POST and through each static path")
         wrk(lb, WARMUP, f"warm {stamp}")
+        wrk(peer_lb, WARMUP, f"warm {stamp}")
+        for system in ("conveyor_typed", "conveyor_notify"):  # their own parsing and answers compiled too
+            wrk(lb, DURATION, f"warm {stamp} {system}", FIELDS[system])
         wrk(static, DURATION, f"warm {stamp}")
         wrk(own, DURATION, f"warm {stamp}")
-        runs = {"conveyor": [], "static": [], "haproxy_alone": []}
+        runs = {system: [] for system in ("static", "haproxy_alone", "conveyor", "fastify_bullmq",
+                                          "conveyor_typed", "conveyor_notify")}
+        order = list(runs)
         for run in range(1, RUNS + 1):
-            for system, port in (("static", static), ("haproxy_alone", own), ("conveyor", lb)):
+            # each run starts one system later: none always follows the same one (Redis' AOF
+            # rewrites as the queue grows, the JIT's late compilations fall on different systems)
+            for system in order[run - 1:] + order[:run - 1]:
                 before = {k: sum(bench.cpu_ticks(p) for p in pids) for k, pids in parts.items()}
-                result = wrk(port, DURATION, f"{stamp} {run}")
+                result = wrk(ports[system], DURATION, f"{stamp} {run} {system}", FIELDS[system])
                 # CPU per request of each part, in µs (ticks are 10 ms)
                 result["cpu_us"] = {k: (sum(bench.cpu_ticks(p) for p in pids) - before[k]) * 1e4
                                     / result["requests"] for k, pids in parts.items()}
@@ -173,9 +225,12 @@ def main():
                                 f"p99 {result['p99_us'] / 1000:.1f} ms, non-2xx {result['non_2xx']}, "
                                 f"socket errors {result['socket_errors']}")
         queued = r.call("LLEN", "conveyor:queue")
+        bullmq_jobs = r.call("LLEN", "bull:work:wait")
     accepted = sum(x["requests"] for x in runs["conveyor"])
     results = {"duration_s": DURATION, "warmup_s": WARMUP, "runs": RUNS, "connections": CONNECTIONS, "apis": 2,
-               "queued_after": queued, "replicas": REPLICAS, "wait_replicas": WAIT_REPLICAS}
+               "queued_after": queued, "bullmq_queued_after": bullmq_jobs, "replicas": REPLICAS,
+               "wait_replicas": WAIT_REPLICAS, "node": node, "bullmq_version": bench.BULLMQ,
+               "node_packages": list(bench.NODE_PACKAGES)}
     for system, values in runs.items():
         results[system] = {
             "per_s": bench.stats([x["per_s"] for x in values]),
@@ -186,24 +241,33 @@ def main():
             "socket_errors": sum(x["socket_errors"] for x in values),
             "cpu_us_per_request": {k: bench.stats([x["cpu_us"][k] for x in values])["median"]
                                    for k in parts},
+            "per_pass": [round(x["per_s"]) for x in values],
         }
-    results["ratio_to_ceiling"] = results["conveyor"]["per_s"]["median"] / results["static"]["per_s"]["median"]
-    results["ratio_to_haproxy_alone"] = (results["conveyor"]["per_s"]["median"]
-                                         / results["haproxy_alone"]["per_s"]["median"])
+
+    def ratio(a, b):
+        return results[a]["per_s"]["median"] / results[b]["per_s"]["median"]
+
+    results["ratio_to_ceiling"] = ratio("conveyor", "static")
+    results["ratio_to_haproxy_alone"] = ratio("conveyor", "haproxy_alone")
+    results["ratio_to_fastify_bullmq"] = ratio("conveyor", "fastify_bullmq")
+    results["typed_cost"] = 1 - ratio("conveyor_typed", "conveyor")
+    results["notify_cost"] = 1 - ratio("conveyor_notify", "conveyor")
     bench.write_result(NAME, results)
-    print(f"| accept, wrk -t2 -c{CONNECTIONS}, {DURATION} s passes | req/s | p50 ms | p99 ms |")
-    print("|---|---|---|---|")
-    for system, label in (("conveyor", "HAProxy → 2 apis → Redis"), ("static", "HAProxy → static backend (nginx)"),
-                          ("haproxy_alone", "HAProxy answering itself (reference)")):
+    print(f"| accept, wrk -t2 -c{CONNECTIONS}, {DURATION} s passes, median of {RUNS} | req/s | p50 ms | p99 ms "
+          "| CPU µs per request: HAProxy / app / Redis |")
+    print("|---|---|---|---|---|")
+    for system in ("conveyor", "conveyor_typed", "conveyor_notify", "fastify_bullmq", "static", "haproxy_alone"):
         s = results[system]
-        print(f"| {label} | {bench.fmt(s['per_s'])} | {bench.fmt(s['p50_ms'], 2)} | {bench.fmt(s['p99_ms'], 1)} |")
-    for system in ("conveyor", "static", "haproxy_alone"):
-        cpu = results[system]["cpu_us_per_request"]
-        print(f"\nCPU per request, {system}: " + ", ".join(f"{k} {v:.1f} µs" for k, v in cpu.items()), end="")
-    print(f"\nratio to the ceiling: {results['ratio_to_ceiling']:.2f} "
-          f"(to HAProxy answering itself: {results['ratio_to_haproxy_alone']:.2f}); "
-          f"{accepted:,} measured POSTs, {queued:,} jobs queued in all (warm-up included); "
-          f"non-2xx {results['conveyor']['non_2xx']}")
+        cpu = s["cpu_us_per_request"]
+        app = "–" if APP[system] == "haproxy" else f"{cpu[APP[system]]:.0f}"
+        redis = f"{cpu['redis']:.0f}" if system.startswith(("conveyor", "fastify")) else "–"
+        print(f"| {LABELS[system].format(node=node)} | {bench.fmt(s['per_s'])} | {bench.fmt(s['p50_ms'], 2)} "
+              f"| {bench.fmt(s['p99_ms'], 1)} | {cpu['haproxy']:.0f} / {app} / {redis} |")
+    print(f"\nConveyor / Fastify + BullMQ: {results['ratio_to_fastify_bullmq']:.2f}×; to the ceiling: "
+          f"{results['ratio_to_ceiling']:.2f} (to HAProxy answering itself: {results['ratio_to_haproxy_alone']:.2f}); "
+          f"a type and a priority cost {results['typed_cost']:+.1%}, a notify_url {results['notify_cost']:+.1%} "
+          f"of the plain POST's rate; {accepted:,} measured plain POSTs, {queued:,} default jobs queued in all "
+          f"(warm-up included); non-2xx {sum(results[s]['non_2xx'] for s in runs)}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ Redis' clock at the RENAME); BullMQ's from resume() to its last 'completed' even
 
   bench/drain.py            50,000 jobs; 1, 2, 4 workers × concurrency 50 and a concurrency sweep
   bench/drain.py --quick    5,000 jobs, 2 runs, a smaller sweep (a smoke test)
-  Also a drain of a priority mix (a third of the jobs high, normal and low, 1 worker × 50).
+  Also a drain of a mix (1 worker × 50, beside BullMQ set up the same way, bench/lib/bullmq-drain.mjs):
+  the worker's two types (the default no-op, checksum: the data's SHA-256) at the three priorities,
+  a sixth of the jobs each.
   JOBS, RUNS (5: a drain of 50,000 jobs takes under 2 s, so single runs vary by ±10 %) change
   the size. Writes bench/results/drain.json, prints a Markdown table."""
 import hashlib
@@ -30,15 +32,17 @@ JOBS = int(os.environ.get("JOBS", 5_000 if bench.QUICK else 50_000))
 RUNS = int(os.environ.get("RUNS", 2 if bench.QUICK else 5))
 WARMUP = int(os.environ.get("WARMUP", 4 * JOBS))
 BATCH = 50  # jobs per claim and per completion in the script bound, as at concurrency 50
-BULLMQ = "5.81.5"
+BULLMQ = bench.BULLMQ
 if bench.QUICK:
     CONFIGS = [(1, 50), (2, 50)]
 else:
     CONFIGS = [(1, 10), (1, 50), (1, 200), (2, 50), (4, 50)]
 if os.environ.get("CONFIGS"):  # e.g. CONFIGS=1x50,2x50 for a shorter before/after comparison
     CONFIGS = [tuple(int(n) for n in c.split("x")) for c in os.environ["CONFIGS"].split(",")]
-# the priority mix: a third of the jobs at each priority of the default type
-MIX = ("high", "normal", "low")
+# the mix: the types the worker has handlers for, each at the three priorities, a sixth of the jobs each
+TYPES = ("default", "checksum")
+PRIORITIES = ("high", "normal", "low")
+MIX_QUEUES = tuple("" if (t, p) == ("default", "normal") else f":{t}:{p}" for t in TYPES for p in PRIORITIES)
 
 
 def submissions(sha, prefix, queue_key, tag, count, mix=False):
@@ -46,7 +50,8 @@ def submissions(sha, prefix, queue_key, tag, count, mix=False):
     for i in range(count):
         data = f"bench {tag} {i}"
         job_id = hashlib.md5(data.encode()).hexdigest().upper()
-        jobs.append((job_id, data, f",{MIX[i % 3]}," if mix else ""))
+        spec = f"{TYPES[i % 2]},{PRIORITIES[i // 2 % 3]}," if mix else ""
+        jobs.append((job_id, data, spec))
     return bench.submit_commands(sha, prefix, queue_key, jobs), [job[0] for job in jobs]
 
 
@@ -60,13 +65,13 @@ def conveyor_run(stack, r, sha, workers, concurrency, run, mix=False):
                            WORKER_CONCURRENCY=concurrency, RESULT_TTL="10m")
              for n in range(1, workers + 1)]
     bench.wait_until(lambda: r.call("ZCARD", f"{prefix}:ledger") >= workers, 60, "workers")
-    warm, _ = submissions(sha, prefix, f"{prefix}:queue", f"warm {prefix}", WARMUP)
+    warm, _ = submissions(sha, prefix, f"{prefix}:queue", f"warm {prefix}", WARMUP, mix)
     r.pipeline(warm)
     bench.wait_until(lambda: worked(r, prefix) >= WARMUP, 600, "the warm-up drain")
     measured, ids = submissions(sha, prefix, f"{prefix}:staging", prefix, JOBS, mix)
     r.pipeline(measured)
-    suffixes = ("", ":default:high", ":default:low") if mix else ("",)
-    start = bench.hand_over(r, prefix, f"{prefix}:staging", suffixes)
+    start = bench.hand_over(r, prefix, f"{prefix}:staging", MIX_QUEUES if mix else ("",),
+                            TYPES if mix else ("default",))
     bench.wait_until(lambda: worked(r, prefix) >= WARMUP + JOBS, 600, "the drain")
     end = max(int(v) for v in r.pipeline([["HGET", f"{prefix}:job:{i}", "finished_at"] for i in ids]))
     for p in procs:
@@ -75,8 +80,9 @@ def conveyor_run(stack, r, sha, workers, concurrency, run, mix=False):
     return JOBS / ((end - start) / 1000)
 
 
-def bullmq_run(stack, work):
-    out = subprocess.run(["node", "bullmq-drain.mjs", str(stack.redis_port), str(JOBS), "50", str(WARMUP)],
+def bullmq_run(stack, work, mix=False):
+    out = subprocess.run(["node", "bullmq-drain.mjs", str(stack.redis_port), str(JOBS), "50", str(WARMUP)]
+                         + (["mix"] if mix else []),
                          cwd=work, capture_output=True, text=True, timeout=600, check=True)
     return json.loads(out.stdout)["perSecond"]
 
@@ -123,13 +129,7 @@ def main():
         sha = r.call("SCRIPT", "LOAD", bench.lua("submit-8.lua"))
         cycle_sha = r.call("SCRIPT", "LOAD", cycle_script())
         bench.log(NAME, f"{JOBS:,} jobs per run (after {WARMUP:,} warm-up jobs), {RUNS} runs each")
-        npm = subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", f"bullmq@{BULLMQ}"],
-                             cwd=stack.work, capture_output=True, text=True)
-        if npm.returncode != 0:
-            raise SystemExit("npm install bullmq failed: " + npm.stderr[-500:])
-        with open(os.path.join(bench.ROOT, "bench", "lib", "bullmq-drain.mjs")) as src, \
-                open(os.path.join(stack.work, "bullmq-drain.mjs"), "w") as dst:
-            dst.write(src.read())
+        bench.node_peer(stack.work, "bullmq-drain.mjs")
 
         results = {"conveyor": [], "jobs": JOBS, "warmup_jobs": WARMUP, "runs": RUNS,
                    "bullmq_version": BULLMQ, "script_bound_batch": BATCH}
@@ -144,16 +144,17 @@ def main():
         values = []
         for run in range(1, RUNS + 1):
             values.append(conveyor_run(stack, r, sha, 1, 50, run, mix=True))
-            bench.log(NAME, f"conveyor 1 worker × concurrency 50, a third at each priority, "
+            bench.log(NAME, f"conveyor 1 worker × concurrency 50, the mix of 2 types × 3 priorities, "
                             f"run {run}: {values[-1]:,.0f} jobs/s")
-        results["conveyor_priority_mix"] = {"workers": 1, "concurrency": 50,
-                                            "jobs_per_s": bench.stats(values)}
-        values = []
-        for run in range(1, RUNS + 1):
-            values.append(bullmq_run(stack, stack.work))
-            r.call("FLUSHDB")
-            bench.log(NAME, f"bullmq {BULLMQ} concurrency 50, run {run}: {values[-1]:,.0f} jobs/s")
-        results["bullmq"] = {"concurrency": 50, "jobs_per_s": bench.stats(values)}
+        results["conveyor_mix"] = {"workers": 1, "concurrency": 50, "types": TYPES,
+                                   "priorities": PRIORITIES, "jobs_per_s": bench.stats(values)}
+        for key, mix, what in (("bullmq", False, ""), ("bullmq_mix", True, ", the mix")):
+            values = []
+            for run in range(1, RUNS + 1):
+                values.append(bullmq_run(stack, stack.work, mix))
+                r.call("FLUSHDB")
+                bench.log(NAME, f"bullmq {BULLMQ} concurrency 50{what}, run {run}: {values[-1]:,.0f} jobs/s")
+            results[key] = {"concurrency": 50, "jobs_per_s": bench.stats(values)}
         values = []
         for run in range(1, RUNS + 1):
             values.append(lua_bound_run(r, sha, cycle_sha, run))
@@ -163,18 +164,25 @@ def main():
 
     best = next(c for c in results["conveyor"] if c["workers"] == 1 and c["concurrency"] == 50)
     results["ratio_to_bullmq"] = best["jobs_per_s"]["median"] / results["bullmq"]["jobs_per_s"]["median"]
+    results["mix_ratio_to_bullmq"] = (results["conveyor_mix"]["jobs_per_s"]["median"]
+                                      / results["bullmq_mix"]["jobs_per_s"]["median"])
+    results["ratio_to_script_bound"] = (best["jobs_per_s"]["median"]
+                                        / results["script_bound"]["jobs_per_s"]["median"])
     bench.write_result(NAME, results)
     print(f"| drain of {JOBS:,} no-op jobs, warm | jobs/s, median of {RUNS} (min–max) |")
     print("|---|---|")
     for c in results["conveyor"]:
         print(f"| Conveyor, {c['workers']} worker(s) × concurrency {c['concurrency']} "
               f"| {bench.fmt(c['jobs_per_s'])} |")
-    print(f"| Conveyor, 1 worker × concurrency 50, a third of the jobs at each priority "
-          f"| {bench.fmt(results['conveyor_priority_mix']['jobs_per_s'])} |")
+    print(f"| Conveyor, 1 worker × concurrency 50, 2 types × 3 priorities "
+          f"| {bench.fmt(results['conveyor_mix']['jobs_per_s'])} |")
     print(f"| BullMQ {BULLMQ}, concurrency 50 | {bench.fmt(results['bullmq']['jobs_per_s'])} |")
+    print(f"| BullMQ {BULLMQ}, a queue per type (a Worker × 50 each), priorities 1–3 "
+          f"| {bench.fmt(results['bullmq_mix']['jobs_per_s'])} |")
     print(f"| claim-4 + complete-4 alone (redis-benchmark, {BATCH} jobs per call) "
           f"| {bench.fmt(results['script_bound']['jobs_per_s'])} |")
-    print(f"\nConveyor 1 × 50 / BullMQ: {results['ratio_to_bullmq']:.2f}×")
+    print(f"\nConveyor 1 × 50 / BullMQ: {results['ratio_to_bullmq']:.2f}×; the mix: "
+          f"{results['mix_ratio_to_bullmq']:.2f}×; of the script bound: {results['ratio_to_script_bound']:.2f}")
 
 
 if __name__ == "__main__":

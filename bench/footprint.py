@@ -8,12 +8,25 @@ Under load: api, worker (concurrency 50, WORK_DURATION=0) and sysmon together wh
 new jobs to the api for LOAD seconds (50 connections) and the worker works them; the highest
 RSS sampled every 200 ms.
 
-  bench/footprint.py            3 starts each, 5 s idle, 15 s of load
-  bench/footprint.py --quick    2 starts each, 1 s idle, 5 s of load
-  Writes bench/results/footprint.json, prints a Markdown table."""
+Cold ramp (issue 21, goal 6): how soon a freshly launched process works at its warm rate.
+- Worker: RAMP_JOBS no-op jobs queued, then a worker (concurrency 50) launched against them; the
+  jobs it has worked counted every 0.5 s from its launch for RAMP_S s. Its warm rate is the median
+  of the last four windows; the answer is when a window first reaches 80 % of it.
+- API: launched alone, then wrk -t2 -c50 POSTs straight at it in 1 s passes from the moment it is
+  ready, for API_RAMP_S s; its warm rate the median of the last five passes.
+Each with the images' options, and with a JDK AOT cache (JEP 483/514/515: classes loaded and
+linked, and method profiles, from a training run: the same process under the same load for TRAIN_S
+s, started with -XX:AOTCacheOutput, stopped with SIGTERM) given as -XX:AOTCache.
+
+  bench/footprint.py            3 starts each, 5 s idle, 15 s of load; ramps of 350,000 jobs / 40 s
+  bench/footprint.py --quick    2 starts each, 1 s idle, 5 s of load; ramps of 40,000 jobs / 8 s
+  Writes bench/results/footprint.json, prints Markdown tables."""
+import hashlib
 import os
+import statistics
 import subprocess
 import sys
+import json
 import threading
 import time
 
@@ -25,6 +38,11 @@ RUNS = int(os.environ.get("RUNS", 2 if bench.QUICK else 3))
 IDLE = 1 if bench.QUICK else 5
 LOAD = 5 if bench.QUICK else 15
 KINDS = ("api", "worker", "sysmon")
+RAMP_JOBS = int(os.environ.get("RAMP_JOBS", 40_000 if bench.QUICK else 350_000))
+RAMP_S = float(os.environ.get("RAMP_S", 3 if bench.QUICK else 7))
+API_RAMP_S = int(os.environ.get("API_RAMP_S", 8 if bench.QUICK else 40))
+TRAIN_S = int(os.environ.get("TRAIN_S", 5 if bench.QUICK else 20))
+WINDOW_S = 0.5
 
 
 def start(stack, kind, name, **env):
@@ -33,6 +51,103 @@ def start(stack, kind, name, **env):
         env.update(SYSMON_PORT=port, SYSMON_TERMINAL="false")
     proc = stack.service(kind, name, http_port=port, **env)
     return proc, port
+
+
+def backlog(r, sha, prefix, count, tag):
+    jobs = []
+    for i in range(count):
+        data = f"ramp {tag} {i}"
+        jobs.append((hashlib.md5(data.encode()).hexdigest().upper(), data))
+    r.pipeline(bench.submit_commands(sha, prefix, f"{prefix}:queue", jobs))
+
+
+def reached(rates, window_s, warm, share=0.8):
+    """The end of the first window (s after launch) whose rate is share × warm or more."""
+    return next(((i + 1) * window_s for i, rate in enumerate(rates) if rate >= share * warm), None)
+
+
+def worker_ramp(stack, r, sha, tag, jvm_args=()):
+    """A worker launched against a backlog: its jobs/s in 0.5 s windows from its launch."""
+    prefix = f"ramp{tag}"
+    backlog(r, sha, prefix, RAMP_JOBS, tag)
+    proc = stack.service("worker", f"ramp-{tag}@bench", jvm_args=jvm_args, REDIS_PREFIX=prefix,
+                         WORKER_CONCURRENCY=50, WORK_DURATION=0, RESULT_TTL="10m")
+    counts = []
+    for k in range(1, int(RAMP_S / WINDOW_S) + 1):
+        time.sleep(max(0.0, (proc.started_ms + k * WINDOW_S * 1000 - bench.now_ms()) / 1000))
+        counts.append(int(r.call("HGET", f"{prefix}:stats", "worked") or 0))
+    stack.stop(proc)
+    r.call("FLUSHDB")
+    if counts[-1] >= RAMP_JOBS:
+        raise SystemExit(f"the backlog of {RAMP_JOBS:,} ran out in {RAMP_S} s: raise RAMP_JOBS")
+    rates = [(b - a) / WINDOW_S for a, b in zip([0] + counts, counts)]
+    warm = statistics.median(rates[-4:])
+    return {"rates": [round(x) for x in rates], "warm": warm, "at_80": reached(rates, WINDOW_S, warm),
+            "first_claim_s": next(((i + 1) * WINDOW_S for i, c in enumerate(counts) if c), None)}
+
+
+def wrk_pass(port, seconds, tag):
+    out = subprocess.run(["wrk", "-t2", "-c50", f"-d{seconds}s", "-s",
+                          os.path.join(bench.ROOT, "bench", "lib", "accept.lua"),
+                          f"http://127.0.0.1:{port}", "--", tag],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def api_ramp(stack, tag, jvm_args=()):
+    """An api launched alone, then POSTed at in 1 s passes: req/s per pass from its launch."""
+    port = bench.free_port()
+    proc = stack.service("api", f"ramp-{tag}@bench", http_port=port, jvm_args=jvm_args)
+    ready_s = bench.wait_ready(port, proc) / 1000
+    rates, ends = [], []
+    for n in range(API_RAMP_S):
+        result = wrk_pass(port, 1, f"ramp {tag} {n}")
+        rates.append(result["requests"] / (result["duration_us"] / 1e6))
+        ends.append((bench.now_ms() - proc.started_ms) / 1000)
+    stack.stop(proc)
+    warm = statistics.median(rates[-5:])
+    at = next((round(end, 1) for end, rate in zip(ends, rates) if rate >= 0.8 * warm), None)
+    return {"ready_s": ready_s, "rates": [round(x) for x in rates], "pass_ends_s": [round(e, 2) for e in ends],
+            "warm": warm, "at_80": at}
+
+
+def train(stack, r, sha, kind, cache):
+    """A training run that writes an AOT cache: the process under its load for TRAIN_S s, then
+    SIGTERM (the JVM writes the cache as it exits)."""
+    args = [f"-XX:AOTCacheOutput={cache}"]
+    if kind == "worker":
+        backlog(r, sha, "train", 50_000 * TRAIN_S, "train")
+        proc = stack.service("worker", "train-worker@bench", jvm_args=args, REDIS_PREFIX="train",
+                             WORKER_CONCURRENCY=50, WORK_DURATION=0, RESULT_TTL="10m")
+        time.sleep(TRAIN_S)
+    else:
+        port = bench.free_port()
+        proc = stack.service("api", "train-api@bench", http_port=port, jvm_args=args)
+        bench.wait_ready(port, proc)
+        wrk_pass(port, TRAIN_S, f"train {time.time()}")
+    stack.stop(proc, wait=180)
+    r.call("FLUSHDB")
+    if not os.path.exists(cache):
+        raise SystemExit(f"the training run wrote no AOT cache; see {proc.log_path}")
+    return os.path.getsize(cache) / 1e6
+
+
+def ramps(stack, r):
+    sha = r.call("SCRIPT", "LOAD", bench.lua("submit-8.lua"))
+    out = {}
+    for kind in ("worker", "api"):
+        cache = os.path.join(stack.work, f"{kind}.aot")
+        size = train(stack, r, sha, kind, cache)
+        bench.log(NAME, f"{kind}: an AOT cache of {size:.0f} MB from a {TRAIN_S} s training run")
+        out[kind] = {"aot_cache_mb": size, "plain": [], "aot": []}
+        for run in range(1, RUNS + 1):
+            for variant, args in (("plain", ()), ("aot", (f"-XX:AOTCache={cache}",))):
+                tag = f"{kind}{variant}{run}"
+                ramp = worker_ramp(stack, r, sha, tag, args) if kind == "worker" else api_ramp(stack, tag, args)
+                out[kind][variant].append(ramp)
+                bench.log(NAME, f"{kind} cold ramp, {variant}, run {run}: 80 % of its warm "
+                                f"{ramp['warm']:,.0f}/s at {ramp['at_80']} s after launch; " + " ".join(map(str, ramp["rates"])))
+    return out
 
 
 def main():
@@ -75,17 +190,31 @@ def main():
         sampler.join()
         posted = out.strip().splitlines()[-1]
         bench.log(NAME, f"load: {posted}; peak RSS " + ", ".join(f"{k} {v:.0f} MB" for k, v in peak.items()))
+        for proc in procs.values():
+            stack.stop(proc)
+        summary_ramps = ramps(stack, bench.Resp(stack.redis_port))
     summary = {"java_options": bench.JAVA_OPTIONS, "runs": RUNS, "idle_s": IDLE, "load_s": LOAD}
     for kind in KINDS:
         summary[kind] = {"ready_ms": bench.stats(results[kind]["ready_ms"]),
                          "idle_rss_mb": bench.stats(results[kind]["idle_rss_mb"]),
                          "load_rss_mb": peak[kind]}
+    summary["ramps"] = summary_ramps
     bench.write_result(NAME, summary)
     print(f"| footprint (`{bench.JAVA_OPTIONS}`) | launch → ready, ms | idle RSS, MB | RSS under load, MB |")
     print("|---|---|---|---|")
     for kind in KINDS:
         s = summary[kind]
         print(f"| {kind} | {bench.fmt(s['ready_ms'])} | {bench.fmt(s['idle_rss_mb'])} | {s['load_rss_mb']:.0f} |")
+    print(f"\n| cold ramp, median of {RUNS} | at 80 % of the warm rate, s after launch | warm rate, /s "
+          "| the first windows (worker: jobs/s per 0.5 s; api: req/s per 1 s pass) |")
+    print("|---|---|---|---|")
+    for kind in ("worker", "api"):
+        for variant, label in (("plain", "the images' options"), ("aot", "with the AOT cache")):
+            runs = summary_ramps[kind][variant]
+            at = [x["at_80"] for x in runs if x["at_80"] is not None]
+            first = runs[len(runs) // 2]["rates"][:8]
+            print(f"| {kind}, {label} | {statistics.median(at) if at else '–'} "
+                  f"| {statistics.median(x['warm'] for x in runs):,.0f} | {' '.join(f'{v:,}' for v in first)} |")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 -- wrk script for bench/accept.py: every request POSTs data no other request sent (the API would
 -- deduplicate a repeat without queueing it), and the run ends with one line of JSON.
--- usage: wrk ... -s accept.lua <url> -- <tag>
+-- usage: wrk ... -s accept.lua <url> -- <tag> [<fields>]
+-- <fields>: more of the body's JSON after "data", e.g. ,"type":"resize","priority":"high"
 local threads = {}
 local counter = 0
 
@@ -11,12 +12,13 @@ end
 
 function init(args)
   tag = args[1] or "accept"
+  fields = args[2] or ""
 end
 
 function request()
   counter = counter + 1
   return wrk.format("POST", "/api/v1/work", { ["Content-Type"] = "application/json" },
-    '{"data":"' .. tag .. " " .. thread_id .. " " .. counter .. '"}')
+    '{"data":"' .. tag .. " " .. thread_id .. " " .. counter .. '"' .. fields .. '}')
 end
 
 function done(summary, latency, requests)

@@ -228,8 +228,9 @@ class Stack:
     def redis_pid(self):
         return self.procs[0].pid
 
-    def service(self, kind, name, http_port=0, **env):
-        """Starts api, worker or sysmon from its fast-jar, with the images' JVM options."""
+    def service(self, kind, name, http_port=0, jvm_args=(), **env):
+        """Starts api, worker or sysmon from its fast-jar, with the images' JVM options (and
+        jvm_args on the command line)."""
         jar = os.path.join(ROOT, kind, "target", "quarkus-app", "quarkus-run.jar")
         if not os.path.exists(jar):
             raise SystemExit(f"{jar} missing: ./mvnw -B package -DskipTests")
@@ -244,7 +245,7 @@ class Stack:
         environment["JAVA_TOOL_OPTIONS"] = JAVA_OPTIONS
         environment.update({k: str(v) for k, v in env.items()})
         out = open(os.path.join(self.work, name + ".log"), "w")
-        proc = subprocess.Popen([JAVA, "-jar", jar], env=environment, stdout=out,
+        proc = subprocess.Popen([JAVA, *jvm_args, "-jar", jar], env=environment, stdout=out,
                                 stderr=subprocess.STDOUT)
         proc.started_ms = now_ms()
         proc.log_path = out.name
@@ -276,6 +277,24 @@ class Stack:
                 pass
             self.stop(self.procs[0], wait=10)
         shutil.rmtree(self.work, ignore_errors=True)
+
+
+# the Node peers' packages (npm), pinned: BullMQ 6 takes its Redis client, ioredis, from the application
+BULLMQ = "6.7.6"
+NODE_PACKAGES = (f"bullmq@{BULLMQ}", "ioredis@5.11.1", "fastify@5.12.8")
+
+
+def node_peer(work, *scripts):
+    """Installs the Node peers' packages into work (npm) and copies bench/lib's scripts beside them."""
+    for tool in ("node", "npm"):
+        if not shutil.which(tool):
+            raise SystemExit(f"{tool} not found (apt-get install npm)")
+    npm = subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", *NODE_PACKAGES],
+                         cwd=work, capture_output=True, text=True)
+    if npm.returncode != 0:
+        raise SystemExit("npm install failed: " + npm.stderr[-500:])
+    for script in scripts:
+        shutil.copy(os.path.join(ROOT, "bench", "lib", script), work)
 
 
 def wait_ready(http_port, proc, limit_s=60):

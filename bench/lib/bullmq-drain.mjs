@@ -1,48 +1,88 @@
 // BullMQ's drain of N no-op jobs on the same Redis, for comparison with Conveyor's (bench/drain.py).
 // The worker first drains WARMUP jobs (a warm JIT, as for Conveyor's workers), is paused, the N jobs
 // are added, and the clock runs from resume() to the last 'completed' event.
-// usage: node bullmq-drain.mjs <redis port> <N> <concurrency> <WARMUP>
+// With "mix", the jobs are of two kinds, as a BullMQ user would set up Conveyor's two job types and
+// three priorities: a queue per type (a Worker each at the concurrency, in this one process, the
+// checksum queue's answering the data's SHA-256 as Conveyor's checksum handler does), every job
+// added with a priority of 1, 2 or 3 (high, normal, low): a sixth of the jobs of each.
+// usage: node bullmq-drain.mjs <redis port> <N> <concurrency> <WARMUP> [mix]
+import { createHash } from "node:crypto";
 import { Queue, Worker } from "bullmq";
+import { Redis } from "ioredis";
 
-const [port, count, concurrency, warmup] = process.argv.slice(2).map(Number);
-const connection = { host: "127.0.0.1", port };
+const [port, count, concurrency, warmup] = process.argv.slice(2, 6).map(Number);
+const mix = process.argv[6] === "mix";
+// BullMQ 6 takes its Redis clients from the application; a Worker blocks on its own connection
+const client = () => new Redis({ host: "127.0.0.1", port, maxRetriesPerRequest: null });
 const name = "bench-" + Date.now();
-const queue = new Queue(name, { connection });
-
-async function add(n, tag) {
-  for (let i = 0; i < n; i += 1000) {
-    const batch = [];
-    for (let j = i; j < Math.min(n, i + 1000); j++) batch.push({ name: "noop", data: { tag, j } });
-    await queue.addBulk(batch);
-  }
-}
+const work = {
+  default: async () => ({ ok: true }),
+  checksum: async (job) => ({ sha256: createHash("sha256").update(job.data.data).digest("hex") }),
+};
+const kinds = mix ? ["default", "checksum"] : ["default"];
+const clients = [];
+const queues = {};
+const workers = [];
 
 let done = 0;
 let target = warmup;
 let reached = () => {};
 let last = 0;
-const worker = new Worker(name, async () => ({ ok: true }), { connection, concurrency, autorun: false });
-worker.on("completed", () => {
-  done++;
-  if (done === target) {
-    last = performance.now();
-    reached();
+for (const kind of kinds) {
+  const queueClient = client();
+  const workerClient = client();
+  clients.push(queueClient, workerClient);
+  queues[kind] = new Queue(`${name}-${kind}`, { connection: queueClient });
+  const worker = new Worker(`${name}-${kind}`, work[kind], {
+    connection: workerClient,
+    concurrency,
+    autorun: false,
+  });
+  worker.on("completed", () => {
+    done++;
+    if (done === target) {
+      last = performance.now();
+      reached();
+    }
+  });
+  workers.push(worker);
+}
+const until = (n) =>
+  new Promise((resolve) => {
+    target = n;
+    reached = resolve;
+    if (done >= n) resolve();
+  });
+
+async function add(n, tag) {
+  for (let i = 0; i < n; i += 1000) {
+    const batches = Object.fromEntries(kinds.map((kind) => [kind, []]));
+    for (let j = i; j < Math.min(n, i + 1000); j++) {
+      const kind = kinds[j % kinds.length];
+      const opts = mix ? { priority: 1 + (Math.floor(j / kinds.length) % 3) } : undefined;
+      batches[kind].push({ name: kind, data: { data: `${tag} ${j}` }, opts });
+    }
+    await Promise.all(kinds.map((kind) => queues[kind].addBulk(batches[kind])));
   }
-});
-const until = (n) => new Promise((resolve) => { target = n; reached = resolve; if (done >= n) resolve(); });
+}
 
 await add(warmup, "warm");
 const warmed = until(warmup);
-worker.run();
+for (const worker of workers) worker.run();
 await warmed;
-await worker.pause();
+await Promise.all(workers.map((worker) => worker.pause()));
 await add(count, "measured");
 const drained = until(warmup + count);
 const start = performance.now();
-worker.resume();
+for (const worker of workers) worker.resume();
 await drained;
 const seconds = (last - start) / 1000;
-console.log(JSON.stringify({ system: "bullmq", jobs: count, concurrency, seconds, perSecond: count / seconds }));
-await worker.close();
-await queue.obliterate({ force: true });
-await queue.close();
+console.log(
+  JSON.stringify({ system: "bullmq", mix, jobs: count, concurrency, seconds, perSecond: count / seconds }),
+);
+await Promise.all(workers.map((worker) => worker.close()));
+for (const queue of Object.values(queues)) {
+  await queue.obliterate({ force: true });
+  await queue.close();
+}
+for (const c of clients) c.disconnect();
