@@ -19,7 +19,8 @@ accepted job stays queued.
 
   bench/accept.py            10 s passes, 3 runs each
   bench/accept.py --quick    3 s passes, 2 runs (a smoke test)
-  DURATION, RUNS, WARMUP change the size. Writes bench/results/accept.json, prints a Markdown table.
+  DURATION, RUNS, WARMUP change the size; SYSTEMS=conveyor,conveyor_typed measures only those (its
+  results then go to accept-conveyor-conveyor_typed.json). Writes bench/results/accept.json, prints a Markdown table.
   REPLICAS=n adds n replicas of the Redis (each a redis-server with AOF everysec) and sets the
   apis' REDIS_WAIT_REPLICAS to WAIT_REPLICAS (default n): the cost of a 200 only once replicas
   have the job."""
@@ -40,6 +41,9 @@ WARMUP = int(os.environ.get("WARMUP", 8 if bench.QUICK else 30))
 REPLICAS = int(os.environ.get("REPLICAS", 0))
 WAIT_REPLICAS = int(os.environ.get("WAIT_REPLICAS", REPLICAS))
 CONNECTIONS = 50
+# SYSTEMS=conveyor,conveyor_typed measures only those (a before/after of one path)
+SYSTEMS = os.environ.get("SYSTEMS", "static,haproxy_alone,conveyor,fastify_bullmq,conveyor_typed,"
+                                    "conveyor_notify").split(",")
 # the bodies' fields after "data": a plain POST, one with a type and a priority, one with a notify_url
 FIELDS = {"conveyor": "", "conveyor_typed": ',"type":"resize","priority":"high"',
           "conveyor_notify": ',"notify_url":"http://127.0.0.1:9/hook"', "fastify_bullmq": "",
@@ -203,13 +207,12 @@ def main():
         bench.log(NAME, f"warm-up: {WARMUP} s through the apis and the peer, {DURATION} s of each other "
                         "kind of POST and through each static path")
         wrk(lb, WARMUP, f"warm {stamp}")
-        wrk(peer_lb, WARMUP, f"warm {stamp}")
-        for system in ("conveyor_typed", "conveyor_notify"):  # their own parsing and answers compiled too
-            wrk(lb, DURATION, f"warm {stamp} {system}", FIELDS[system])
-        wrk(static, DURATION, f"warm {stamp}")
-        wrk(own, DURATION, f"warm {stamp}")
-        runs = {system: [] for system in ("static", "haproxy_alone", "conveyor", "fastify_bullmq",
-                                          "conveyor_typed", "conveyor_notify")}
+        if "fastify_bullmq" in SYSTEMS:
+            wrk(peer_lb, WARMUP, f"warm {stamp}")
+        for system in ("conveyor_typed", "conveyor_notify", "static", "haproxy_alone"):
+            if system in SYSTEMS:  # the other POSTs' parsing and answers compiled too
+                wrk(ports[system], DURATION, f"warm {stamp} {system}", FIELDS[system])
+        runs = {system: [] for system in SYSTEMS}
         order = list(runs)
         for run in range(1, RUNS + 1):
             # each run starts one system later: none always follows the same one (Redis' AOF
@@ -226,7 +229,7 @@ def main():
                                 f"socket errors {result['socket_errors']}")
         queued = r.call("LLEN", "conveyor:queue")
         bullmq_jobs = r.call("LLEN", "bull:work:wait")
-    accepted = sum(x["requests"] for x in runs["conveyor"])
+    accepted = sum(x["requests"] for x in runs.get("conveyor", []))
     results = {"duration_s": DURATION, "warmup_s": WARMUP, "runs": RUNS, "connections": CONNECTIONS, "apis": 2,
                "queued_after": queued, "bullmq_queued_after": bullmq_jobs, "replicas": REPLICAS,
                "wait_replicas": WAIT_REPLICAS, "node": node, "bullmq_version": bench.BULLMQ,
@@ -247,28 +250,33 @@ def main():
     def ratio(a, b):
         return results[a]["per_s"]["median"] / results[b]["per_s"]["median"]
 
-    results["ratio_to_ceiling"] = ratio("conveyor", "static")
-    results["ratio_to_haproxy_alone"] = ratio("conveyor", "haproxy_alone")
-    results["ratio_to_fastify_bullmq"] = ratio("conveyor", "fastify_bullmq")
-    results["typed_cost"] = 1 - ratio("conveyor_typed", "conveyor")
-    results["notify_cost"] = 1 - ratio("conveyor_notify", "conveyor")
-    bench.write_result(NAME, results)
+    for key, a, b, cost in (("ratio_to_ceiling", "conveyor", "static", False),
+                            ("ratio_to_haproxy_alone", "conveyor", "haproxy_alone", False),
+                            ("ratio_to_fastify_bullmq", "conveyor", "fastify_bullmq", False),
+                            ("typed_cost", "conveyor_typed", "conveyor", True),
+                            ("notify_cost", "conveyor_notify", "conveyor", True)):
+        if a in runs and b in runs:
+            results[key] = 1 - ratio(a, b) if cost else ratio(a, b)
+    # a run of some systems only does not replace the full run's results
+    bench.write_result(NAME if "SYSTEMS" not in os.environ else f"{NAME}-{'-'.join(SYSTEMS)}", results)
     print(f"| accept, wrk -t2 -c{CONNECTIONS}, {DURATION} s passes, median of {RUNS} | req/s | p50 ms | p99 ms "
           "| CPU µs per request: HAProxy / app / Redis |")
     print("|---|---|---|---|---|")
     for system in ("conveyor", "conveyor_typed", "conveyor_notify", "fastify_bullmq", "static", "haproxy_alone"):
+        if system not in runs:
+            continue
         s = results[system]
         cpu = s["cpu_us_per_request"]
         app = "–" if APP[system] == "haproxy" else f"{cpu[APP[system]]:.0f}"
         redis = f"{cpu['redis']:.0f}" if system.startswith(("conveyor", "fastify")) else "–"
         print(f"| {LABELS[system].format(node=node)} | {bench.fmt(s['per_s'])} | {bench.fmt(s['p50_ms'], 2)} "
               f"| {bench.fmt(s['p99_ms'], 1)} | {cpu['haproxy']:.0f} / {app} / {redis} |")
-    print(f"\nConveyor / Fastify + BullMQ: {results['ratio_to_fastify_bullmq']:.2f}×; to the ceiling: "
-          f"{results['ratio_to_ceiling']:.2f} (to HAProxy answering itself: {results['ratio_to_haproxy_alone']:.2f}); "
-          f"a type and a priority cost {results['typed_cost']:+.1%}, a notify_url {results['notify_cost']:+.1%} "
-          f"of the plain POST's rate; {accepted:,} measured plain POSTs, {queued:,} default jobs queued in all "
-          f"(warm-up included); non-2xx {sum(results[s]['non_2xx'] for s in runs)}")
-
+    ratios = {"ratio_to_fastify_bullmq": "Conveyor / Fastify + BullMQ: {:.2f}×",
+              "ratio_to_ceiling": "to the ceiling: {:.2f}", "ratio_to_haproxy_alone": "to HAProxy answering itself: {:.2f}",
+              "typed_cost": "a type and a priority cost {:+.1%}", "notify_cost": "a notify_url {:+.1%} of the plain POST's rate"}
+    print("\n" + "; ".join(text.format(results[key]) for key, text in ratios.items() if key in results)
+          + f"; {accepted:,} measured plain POSTs, {queued:,} default jobs queued in all (warm-up included); "
+          f"non-2xx {sum(results[s]['non_2xx'] for s in runs)}")
 
 if __name__ == "__main__":
     main()

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Draws the throughput sweeps from bench/results/*.json as PNGs in docs/images/ with gnuplot:
 bench-drain.png (jobs/s per configuration, beside BullMQ and the script bound), bench-accept.png
-(requests/s through HAProxy: the apis beside the static ceiling, and HAProxy answering itself) and bench-growth.png (drain time
+(requests/s through HAProxy: the apis, with a type and a notify_url, beside Fastify + BullMQ and the static ceiling, and HAProxy answering itself) and bench-growth.png (drain time
 and memory against the number of queued jobs). usage: bench/plot.py [results dir] [images dir]"""
 import json
 import os
@@ -59,6 +59,10 @@ def main():
                  c["jobs_per_s"]["min"], c["jobs_per_s"]["max"], 0x2E86AB) for c in drain["conveyor"]]
         b = drain["bullmq"]["jobs_per_s"]
         rows.append((f"BullMQ {drain['bullmq_version']} x50", b["median"], b["min"], b["max"], 0xE07A5F))
+        if "conveyor_mix" in drain:
+            m, bm = drain["conveyor_mix"]["jobs_per_s"], drain["bullmq_mix"]["jobs_per_s"]
+            rows.append(("Conveyor 1w x50, 2 types x 3 prios", m["median"], m["min"], m["max"], 0x2E86AB))
+            rows.append(("BullMQ, 2 queues x50, prios 1-3", bm["median"], bm["min"], bm["max"], 0xE07A5F))
         s = drain["script_bound"]["jobs_per_s"]
         rows.append(("claim+complete scripts alone", s["median"], s["min"], s["max"], 0x999999))
         bars(rows, f"Drain of {drain['jobs']:,} no-op jobs (median of {drain['runs']}, min-max)", "jobs/s",
@@ -66,8 +70,15 @@ def main():
     accept = load("accept")
     if accept:
         c, s = accept["conveyor"]["per_s"], accept["static"]["per_s"]
-        rows = [("HAProxy -> 2 apis -> Redis", c["median"], c["min"], c["max"], 0x2E86AB),
-                ("HAProxy -> static backend (nginx)", s["median"], s["min"], s["max"], 0x999999)]
+        rows = [("HAProxy -> 2 apis -> Redis", c["median"], c["min"], c["max"], 0x2E86AB)]
+        for key, label in (("conveyor_typed", "... with a type and priority"), ("conveyor_notify", "... with a notify_url")):
+            if key in accept:
+                v = accept[key]["per_s"]
+                rows.append((label, v["median"], v["min"], v["max"], 0x2E86AB))
+        if "fastify_bullmq" in accept:
+            f = accept["fastify_bullmq"]["per_s"]
+            rows.append(("HAProxy -> 2 Node, Fastify + BullMQ", f["median"], f["min"], f["max"], 0xE07A5F))
+        rows.append(("HAProxy -> static backend (nginx)", s["median"], s["min"], s["max"], 0x999999))
         if "haproxy_alone" in accept:
             h = accept["haproxy_alone"]["per_s"]
             rows.append(("HAProxy answering itself", h["median"], h["min"], h["max"], 0xCCCCCC))

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Every benchmark of issue 7 in one go, each on its own private Redis and its own processes:
-# accept, drain (beside BullMQ and the script bound), pickup, recovery, footprint, growth, wait. Results
+# accept (beside Fastify + BullMQ and the static ceiling), drain (beside BullMQ and the script bound),
+# pickup, recovery, footprint (with the cold ramps), growth, wait (and cancel), shards (a cluster). Results
 # as JSON in bench/results/, a Markdown summary in bench/results/summary.md, plots in docs/images/
 # (--quick: all of it in bench/results/quick/, so a smoke run never overwrites the quoted figures).
 #   bench/run.sh            the full run (about 17 min on 2 cores): the figures in docs/benchmarks.md
 #   bench/run.sh --quick    small sizes, about 4 min: a smoke test (CI runs it; no thresholds)
 # Needs: the packaged jars (built here when missing), redis-server, redis-benchmark, haproxy, wrk,
-# node and npm (BullMQ), python3, gnuplot. Stops what it started, nothing else.
+# node and npm (Fastify, BullMQ), python3, gnuplot. Stops what it started, nothing else.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -36,7 +37,7 @@ mkdir -p "$results"
   echo
 } >"$summary"
 started=$(date +%s)
-for bench in accept drain pickup recovery footprint growth wait; do
+for bench in accept drain pickup recovery footprint growth wait shards; do
   echo "[run] $bench ($(( $(date +%s) - started )) s so far)" >&2
   python3 "$root/bench/$bench.py" "${mode[@]}" | tee -a "$summary"
   echo >>"$summary"
