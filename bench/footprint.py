@@ -20,8 +20,8 @@ Each with the images' options, and with a JDK AOT cache (JEP 483/514/515: classe
 linked, and method profiles, from a training run: the same process under the same load for TRAIN_S
 s, started with -XX:AOTCacheOutput, stopped with SIGTERM) given as -XX:AOTCache.
 
-  bench/footprint.py            3 starts each, 5 s idle, 15 s of load; ramps of 500,000 jobs / 30 s
-  bench/footprint.py --quick    2 starts each, 1 s idle, 5 s of load; ramps of 40,000 jobs / 8 s
+  bench/footprint.py            3 starts each, 5 s idle, 15 s of load; worker ramp of 500,000 jobs / 10 s, api ramp 30 s
+  bench/footprint.py --quick    2 starts each, 1 s idle, 5 s of load; worker ramp of 200,000 jobs / 3 s, api ramp 8 s
   Writes bench/results/footprint.json, prints Markdown tables."""
 import hashlib
 import os
@@ -40,7 +40,7 @@ RUNS = int(os.environ.get("RUNS", 2 if bench.QUICK else 3))
 IDLE = 1 if bench.QUICK else 5
 LOAD = 5 if bench.QUICK else 15
 KINDS = ("api", "worker", "sysmon")
-RAMP_JOBS = int(os.environ.get("RAMP_JOBS", 40_000 if bench.QUICK else 500_000))
+RAMP_JOBS = int(os.environ.get("RAMP_JOBS", 200_000 if bench.QUICK else 500_000))
 RAMP_S = float(os.environ.get("RAMP_S", 3 if bench.QUICK else 10))
 API_RAMP_S = int(os.environ.get("API_RAMP_S", 8 if bench.QUICK else 30))
 TRAIN_S = int(os.environ.get("TRAIN_S", 5 if bench.QUICK else 20))
