@@ -16,9 +16,11 @@ Cold ramp (issue 21, goal 6): how soon a freshly launched process works at its w
 - API: launched alone, then wrk -t2 -c50 POSTs straight at it in 1 s passes from the moment it is
   ready, for API_RAMP_S s; its warm rate the median of the passes from 15 s on (later, as the
   queue passes a million jobs, Redis' AOF rewrites slow every POST, warm or not).
-Each with the images' options, and with a JDK AOT cache (JEP 483/514/515: classes loaded and
-linked, and method profiles, from a training run: the same process under the same load for TRAIN_S
-s, started with -XX:AOTCacheOutput, stopped with SIGTERM) given as -XX:AOTCache.
+Each with the images' options; with an AppCDS archive (-XX:ArchiveClassesAtExit in the training
+run, -XX:SharedArchiveFile after: the classes parsed ahead, what the images' JDK 21 offers); and
+with a JDK AOT cache (JEP 483/514/515: classes loaded and linked, and method profiles; written
+with -XX:AOTCacheOutput, given as -XX:AOTCache). A training run is the same process under the same
+load for TRAIN_S s, stopped with SIGTERM (the JVM writes the archive or cache as it exits).
 
   bench/footprint.py            3 starts each, 5 s idle, 15 s of load; worker ramp of 500,000 jobs / 10 s, api ramp 30 s
   bench/footprint.py --quick    2 starts each, 1 s idle, 5 s of load; worker ramp of 200,000 jobs / 3 s, api ramp 8 s
@@ -113,10 +115,10 @@ def api_ramp(stack, tag, jvm_args=()):
             "warm": warm, "at_80": at}
 
 
-def train(stack, r, sha, kind, cache):
-    """A training run that writes an AOT cache: the process under its load for TRAIN_S s, then
-    SIGTERM (the JVM writes the cache as it exits)."""
-    args = [f"-XX:AOTCacheOutput={cache}"]
+def train(stack, r, sha, kind, output_arg, path):
+    """A training run: the process under its load for TRAIN_S s, started with output_arg (where the
+    JVM writes its AOT cache or CDS archive), then SIGTERM (the JVM writes it as it exits)."""
+    args = [output_arg]
     if kind == "worker":
         backlog(r, sha, "train", 50_000 * TRAIN_S, "train")
         proc = stack.service("worker", "train-worker@bench", jvm_args=args, REDIS_PREFIX="train",
@@ -129,23 +131,34 @@ def train(stack, r, sha, kind, cache):
         wrk_pass(port, TRAIN_S, f"train {time.time()}")
     stack.stop(proc, wait=180)
     r.call("FLUSHDB")
-    if not os.path.exists(cache):
-        raise SystemExit(f"the training run wrote no AOT cache; see {proc.log_path}")
-    return os.path.getsize(cache) / 1e6
+    if not os.path.exists(path):
+        raise SystemExit(f"the training run wrote no {path}; see {proc.log_path}")
+    return os.path.getsize(path) / 1e6
+
+
+# the variants of a cold ramp: the images' options; AppCDS (a dynamic CDS archive of the classes a
+# training run loaded, -XX:ArchiveClassesAtExit: JDK 13 on, so the images' JDK 21 too); the JDK's
+# AOT cache (JDK 24 on: the classes loaded and linked, and from JDK 25 the method profiles)
+VARIANTS = (("plain", "the images' options"), ("appcds", "with an AppCDS archive"), ("aot", "with the AOT cache"))
 
 
 def ramps(stack, r):
     sha = r.call("SCRIPT", "LOAD", bench.lua("submit-8.lua"))
     out = {}
     for kind in ("worker", "api"):
+        jsa = os.path.join(stack.work, f"{kind}.jsa")
         cache = os.path.join(stack.work, f"{kind}.aot")
-        size = train(stack, r, sha, kind, cache)
-        bench.log(NAME, f"{kind}: an AOT cache of {size:.0f} MB from a {TRAIN_S} s training run")
-        out[kind] = {"aot_cache_mb": size, "plain": [], "aot": []}
+        jsa_mb = train(stack, r, sha, kind, f"-XX:ArchiveClassesAtExit={jsa}", jsa)
+        aot_mb = train(stack, r, sha, kind, f"-XX:AOTCacheOutput={cache}", cache)
+        bench.log(NAME, f"{kind}: an AppCDS archive of {jsa_mb:.0f} MB and an AOT cache of {aot_mb:.0f} MB "
+                        f"from {TRAIN_S} s training runs")
+        out[kind] = {"appcds_archive_mb": jsa_mb, "aot_cache_mb": aot_mb, "plain": [], "appcds": [], "aot": []}
+        args = {"plain": (), "appcds": (f"-XX:SharedArchiveFile={jsa}",), "aot": (f"-XX:AOTCache={cache}",)}
         for run in range(1, RUNS + 1):
-            for variant, args in (("plain", ()), ("aot", (f"-XX:AOTCache={cache}",))):
+            for variant, _ in VARIANTS:
                 tag = f"{kind}{variant}{run}"
-                ramp = worker_ramp(stack, r, sha, tag, args) if kind == "worker" else api_ramp(stack, tag, args)
+                ramp = (worker_ramp(stack, r, sha, tag, args[variant]) if kind == "worker"
+                        else api_ramp(stack, tag, args[variant]))
                 out[kind][variant].append(ramp)
                 bench.log(NAME, f"{kind} cold ramp, {variant}, run {run}: 80 % of its warm "
                                 f"{ramp['warm']:,.0f}/s at {ramp['at_80']} s after launch; " + " ".join(map(str, ramp["rates"])))
@@ -207,15 +220,19 @@ def main():
     for kind in KINDS:
         s = summary[kind]
         print(f"| {kind} | {bench.fmt(s['ready_ms'])} | {bench.fmt(s['idle_rss_mb'])} | {s['load_rss_mb']:.0f} |")
-    print(f"\n| cold ramp, median of {RUNS} | at 80 % of the warm rate, s after launch | warm rate, /s "
+    print(f"\n| cold ramp, median of {RUNS} | first work (worker: a job done; api: ready), s after launch "
+          "| at 80 % of the warm rate, s after launch | warm rate, /s "
           "| the first windows (worker: jobs/s per 0.5 s; api: req/s per 1 s pass) |")
-    print("|---|---|---|---|")
+    print("|---|---|---|---|---|")
     for kind in ("worker", "api"):
-        for variant, label in (("plain", "the images' options"), ("aot", "with the AOT cache")):
+        for variant, label in VARIANTS:
             runs = summary_ramps[kind][variant]
             at = [x["at_80"] for x in runs if x["at_80"] is not None]
             first = runs[len(runs) // 2]["rates"][:8]
-            print(f"| {kind}, {label} | {statistics.median(at) if at else '–'} "
+            first_s = [x.get("first_claim_s") or x.get("ready_s") for x in runs]
+            first_s = f"{statistics.median(first_s):.1f}" if None not in first_s else "–"
+            print(f"| {kind}, {label} | {first_s} "
+                  f"| {statistics.median(at) if at else '–'} "
                   f"| {statistics.median(x['warm'] for x in runs):,.0f} | {' '.join(f'{v:,}' for v in first)} |")
 
 

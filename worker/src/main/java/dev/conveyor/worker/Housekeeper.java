@@ -7,6 +7,7 @@ import dev.conveyor.core.StorageUnavailableException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Supplier;
 import org.jboss.logging.Logger;
@@ -95,6 +96,17 @@ final class Housekeeper {
   }
 
   private void run() {
+    try {
+      keepHouse();
+    } catch (CompletionException e) {
+      if (!(e.getCause() instanceof InterruptedException)) {
+        throw e;
+      }
+      // stopped while a beat or a promotion waited for Redis: its answer no longer matters
+    }
+  }
+
+  private void keepHouse() {
     beat();
     JobRecovery.Outcome leftovers =
         storage.untilAnswered(() -> recovery.enlist(settings.node(), settings.retryPolicy()));

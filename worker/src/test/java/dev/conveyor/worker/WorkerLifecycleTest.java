@@ -8,7 +8,9 @@ import dev.conveyor.testkit.PrivateRedis;
 import dev.conveyor.testkit.RedisExtension;
 import dev.conveyor.testkit.TestRedis;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -207,7 +209,29 @@ class WorkerLifecycleTest {
                   workers.ledger().members().await().indefinitely().stream()
                       .anyMatch(e -> "1".equals(e.field("processed"))));
       worker.stop(Duration.ofSeconds(5));
-      assertEquals(java.util.List.of(), workers.ledger().members().await().indefinitely());
+      assertEquals(List.of(), workers.ledger().members().await().indefinitely());
+    }
+  }
+
+  @Test
+  void aWorkerStoppedWhileItsHousekeepingWaitsOnRedisEndsWithoutAnUncaughtError(
+      @PrivateRedis TestRedis redis) throws Exception {
+    List<String> uncaught = new CopyOnWriteArrayList<>();
+    Thread.UncaughtExceptionHandler before = Thread.getDefaultUncaughtExceptionHandler();
+    Thread.setDefaultUncaughtExceptionHandler((t, e) -> uncaught.add(t.getName() + ": " + e));
+    try (Workers workers = new Workers(redis)) {
+      Worker worker = workers.start("w1@test", 1, job -> Map.of());
+      String id = workers.submit("the housekeeper is in its loop");
+      await().atMost(Duration.ofSeconds(10)).until(() -> workers.status(id).equals("worked"));
+      // Redis holds every command for 700 ms: the housekeeper's next promotion (every 50 ms)
+      // waits on its answer when the worker's threads are ended
+      redis.call("CLIENT", "PAUSE", "700", "ALL");
+      Thread.sleep(200);
+      worker.faults().vanish();
+      Thread.sleep(1_000); // the pause is over: every answer has arrived
+      assertEquals(List.of(), uncaught);
+    } finally {
+      Thread.setDefaultUncaughtExceptionHandler(before);
     }
   }
 
