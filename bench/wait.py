@@ -6,11 +6,13 @@ One api and one worker (WORK_DURATION=20ms) on a private Redis, straight to the 
    kept open; the answer's arrival (this client's clock) minus the job's finished_at (Redis' clock,
    the same machine), in ms; beside it, a plain GET's round trip on the same connection, the part
    of the lateness that is only HTTP.
-2. The cost of a waiter: WAITERS requests ?wait=60s held open (on jobs of a type no worker serves)
+2. The cost of a waiter: WAITERS requests ?wait=180s held open (on jobs of a type no worker serves)
    over their own connections; the api's heap after a full GC (jcmd GC.run) and its RSS, before
    and while they are held, per waiter (their connections included).
 3. The accept rate with and without them: wrk -t2 -c50 POSTs for DURATION s straight at the api,
-   RUNS passes while they are held, then RUNS once they are gone.
+   RUNS passes before they are opened, RUNS while they are held, RUNS once they are gone ("without"
+   is the passes before and after: the api's JIT still warms over the first passes, and the queue
+   grows, so neither side of the comparison runs only early or only late).
 4. Cancelling a running job: the worker is replaced by one whose work takes a minute; for each of
    CANCELS jobs, once it is working, DELETE with its token, then the time until the worker's
    processing list is empty: the handler interrupted and its refused outcome recorded.
@@ -36,6 +38,8 @@ JOBS = int(os.environ.get("JOBS", 50 if bench.QUICK else 300))
 WAITERS = int(os.environ.get("WAITERS", 1_000 if bench.QUICK else 10_000))
 RUNS = int(os.environ.get("RUNS", 2 if bench.QUICK else 3))
 DURATION = int(os.environ.get("DURATION", 3 if bench.QUICK else 10))
+# long enough that no waiter's time runs out (and is answered) during the passes while they are held
+WAIT_S = 180
 CANCELS = int(os.environ.get("CANCELS", 5 if bench.QUICK else 30))
 JCMD = os.path.join(os.path.dirname(bench.JAVA), "jcmd")
 
@@ -81,7 +85,7 @@ def open_waiters(port, ids, n):
     socks = []
     for i in range(n):
         s = socket.create_connection(("127.0.0.1", port))
-        s.sendall(f"GET /api/v1/work/{ids[i % len(ids)]}?wait=60s HTTP/1.1\r\n"
+        s.sendall(f"GET /api/v1/work/{ids[i % len(ids)]}?wait={WAIT_S}s HTTP/1.1\r\n"
                   f"Host: 127.0.0.1\r\n\r\n".encode())
         socks.append(s)
         if len(socks) % 500 == 0 or len(socks) == n:
@@ -130,7 +134,7 @@ def main():
         r = stack.redis()
         port = bench.free_port()
         api = stack.service("api", "api@bench", http_port=port, MAX_WAITERS=WAITERS + 100,
-                            RESULT_TTL="10m")
+                            MAX_WAIT=f"{WAIT_S}s", IDLE_TIMEOUT=f"{WAIT_S + 30}s", RESULT_TTL="10m")
         w1 = stack.service("worker", "w1", WORK_DURATION="20ms", RESULT_TTL="10m")
         bench.wait_ready(port, api)
         bench.wait_until(lambda: r.call("ZCARD", "conveyor:ledger") >= 2, 60, "the worker")
@@ -148,6 +152,7 @@ def main():
                for i in range(100)]
         conn.close()
         wrk(port, f"warm {time.time()}")
+        before = [wrk(port, f"before {time.time()} {run}") for run in range(1, RUNS + 1)]
         heap_before = heap_after_gc(api.pid)
         rss_before = bench.rss_kb(api.pid)
         socks = open_waiters(port, ids, WAITERS)
@@ -158,16 +163,19 @@ def main():
                         f" ({per_waiter:,.0f} B each), RSS {rss_before / 1024:.0f} → {rss_with / 1024:.0f} MiB")
 
         # 3. accept while they are held, then once they are gone
-        with_waiters, without = [], []
+        with_waiters, after = [], []
         for run in range(1, RUNS + 1):
             with_waiters.append(wrk(port, f"with {time.time()} {run}"))
+        if held(port) < WAITERS:
+            raise SystemExit(f"only {held(port):.0f} of the {WAITERS} waiters were still held after the passes")
         for s in socks:
             s.close()
         bench.wait_until(lambda: held(port) == 0, 60, "the waiters released")
         for run in range(1, RUNS + 1):
-            without.append(wrk(port, f"without {time.time()} {run}"))
-        bench.log(NAME, f"accept req/s with {WAITERS} waiters {[round(x) for x in with_waiters]},"
-                        f" without {[round(x) for x in without]}")
+            after.append(wrk(port, f"after {time.time()} {run}"))
+        without = before + after
+        bench.log(NAME, f"accept req/s before {[round(x) for x in before]}, with {WAITERS} waiters"
+                        f" {[round(x) for x in with_waiters]}, after {[round(x) for x in after]}")
 
         # 4. cancels of running jobs
         stack.stop(w1)
@@ -203,6 +211,7 @@ def main():
         "heap_before_bytes": heap_before, "heap_with_bytes": heap_with,
         "heap_per_waiter_bytes": per_waiter, "rss_before_kb": rss_before, "rss_with_kb": rss_with,
         "accept_with_waiters": bench.stats(with_waiters), "accept_without": bench.stats(without),
+        "accept_before": bench.stats(before), "accept_after": bench.stats(after),
         "cancels": CANCELS, "cancel_p50_ms": bench.percentile(cancel_ms, 0.5),
         "cancel_max_ms": cancel_ms[-1],
     }
@@ -214,7 +223,7 @@ def main():
     print(f"| heap after GC, without / with {WAITERS:,} waiters | {heap_before / 2**20:.1f} /"
           f" {heap_with / 2**20:.1f} MiB ({per_waiter:,.0f} B per waiter) |")
     print(f"| RSS without / with | {rss_before / 1024:.0f} / {rss_with / 1024:.0f} MiB |")
-    print(f"| accept req/s, wrk -c50 {DURATION} s, without / with the waiters held |"
+    print(f"| accept req/s, wrk -c50 {DURATION} s, without (before and after) / with the waiters held |"
           f" {bench.fmt(results['accept_without'])} / {bench.fmt(results['accept_with_waiters'])} |")
     print(f"| DELETE of a running job → its handler interrupted and outcome recorded, p50 / max"
           f" ({CANCELS} jobs) | {results['cancel_p50_ms']:.1f} / {results['cancel_max_ms']:.1f} ms |")

@@ -253,8 +253,9 @@ final class ClaimLoop {
   }
 
   private void ended(boolean worked) {
-    inFlight.decrementAndGet();
+    // counted before it leaves the in-flight count: whoever sees no job in flight sees its count
     (worked ? processed : failed).incrementAndGet();
+    inFlight.decrementAndGet();
   }
 
   /** True while claiming is paused; in-flight jobs go on. */

@@ -142,13 +142,24 @@ public final class HandlerHarness implements AutoCloseable {
     return id;
   }
 
-  /** Waits up to {@code within} for the job to be worked or failed (every retry spent). */
+  /**
+   * Waits up to {@code within} for the job to be worked or failed (every retry spent). Redis shows
+   * the outcome a moment before the worker has heard it was recorded: when no other job is in
+   * flight, this also waits for that (up to a second), so {@link #worker()}'s counts include the
+   * job.
+   */
   public Outcome await(String id, Duration within) {
     Instant deadline = Instant.now().plus(within);
     while (Instant.now().isBefore(deadline)) {
       Optional<JobRecord> job = queue.find(id).await().atMost(TIMEOUT);
       if (job.isPresent()
           && (job.get().status() == JobStatus.WORKED || job.get().status() == JobStatus.FAILED)) {
+        Instant heard = Instant.now().plusSeconds(1);
+        while (worker.inFlight() > 0
+            && Instant.now().isBefore(heard)
+            && Sleep.interruptibly(Duration.ofMillis(5))) {
+          // the outcome writer's answer is on its way
+        }
         return outcome(job.get());
       }
       if (!Sleep.interruptibly(Duration.ofMillis(20))) {
