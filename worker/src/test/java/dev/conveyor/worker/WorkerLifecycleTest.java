@@ -223,16 +223,24 @@ class WorkerLifecycleTest {
       Worker worker = workers.start("w1@test", 1, job -> Map.of());
       String id = workers.submit("the housekeeper is in its loop");
       await().atMost(Duration.ofSeconds(10)).until(() -> workers.status(id).equals("worked"));
-      // Redis holds every command for 700 ms: the housekeeper's next promotion (every 50 ms)
-      // waits on its answer when the worker's threads are ended
-      redis.call("CLIENT", "PAUSE", "700", "ALL");
-      Thread.sleep(200);
+      // Redis holds every command for a second: the housekeeper's next promotion (every 50 ms)
+      // waits on its answer (the thread WAITING, not sleeping between rounds) when it is ended
+      redis.call("CLIENT", "PAUSE", "1000", "ALL");
+      await().atMost(Duration.ofMillis(800)).until(() -> housekeepers(Thread.State.WAITING) == 1);
       worker.faults().vanish();
-      Thread.sleep(1_000); // the pause is over: every answer has arrived
+      await().atMost(Duration.ofSeconds(5)).until(() -> housekeepers(null) == 0);
       assertEquals(List.of(), uncaught);
     } finally {
       Thread.setDefaultUncaughtExceptionHandler(before);
     }
+  }
+
+  /** Live housekeeper threads, in {@code state} (any state when null). */
+  private static long housekeepers(Thread.State state) {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.getName().equals("housekeeper") && t.isAlive())
+        .filter(t -> state == null || t.getState() == state)
+        .count();
   }
 
   @Test
