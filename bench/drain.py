@@ -12,8 +12,8 @@ Redis' clock at the RENAME); BullMQ's from resume() to its last 'completed' even
   bench/drain.py            50,000 jobs; 1, 2, 4 workers × concurrency 50 and a concurrency sweep
   bench/drain.py --quick    5,000 jobs, 2 runs, a smaller sweep (a smoke test)
   Also a drain of a mix (1 worker × 50, beside BullMQ set up the same way, bench/lib/bullmq-drain.mjs):
-  the worker's two types (the default no-op, checksum: the data's SHA-256) at the three priorities,
-  a sixth of the jobs each.
+  the worker's three types (the default no-op, checksum: the data's SHA-256, wordcount: its lines,
+  words and characters) at the three priorities, a ninth of the jobs each.
   JOBS, RUNS (5: a drain of 50,000 jobs takes under 2 s, so single runs vary by ±10 %) change
   the size. Writes bench/results/drain.json, prints a Markdown table."""
 import hashlib
@@ -39,8 +39,8 @@ else:
     CONFIGS = [(1, 10), (1, 50), (1, 200), (2, 50), (4, 50)]
 if os.environ.get("CONFIGS"):  # e.g. CONFIGS=1x50,2x50 for a shorter before/after comparison
     CONFIGS = [tuple(int(n) for n in c.split("x")) for c in os.environ["CONFIGS"].split(",")]
-# the mix: the types the worker has handlers for, each at the three priorities, a sixth of the jobs each
-TYPES = ("default", "checksum")
+# the mix: the three types the worker ships handlers for, each at the three priorities, a ninth of the jobs each
+TYPES = ("default", "checksum", "wordcount")
 PRIORITIES = ("high", "normal", "low")
 MIX_QUEUES = tuple("" if (t, p) == ("default", "normal") else f":{t}:{p}" for t in TYPES for p in PRIORITIES)
 
@@ -50,7 +50,7 @@ def submissions(sha, prefix, queue_key, tag, count, mix=False):
     for i in range(count):
         data = f"bench {tag} {i}"
         job_id = hashlib.md5(data.encode()).hexdigest().upper()
-        spec = f"{TYPES[i % 2]},{PRIORITIES[i // 2 % 3]}," if mix else ""
+        spec = f"{TYPES[i % len(TYPES)]},{PRIORITIES[i // len(TYPES) % 3]}," if mix else ""
         jobs.append((job_id, data, spec))
     return bench.submit_commands(sha, prefix, queue_key, jobs), [job[0] for job in jobs]
 
@@ -144,7 +144,7 @@ def main():
         values = []
         for run in range(1, RUNS + 1):
             values.append(conveyor_run(stack, r, sha, 1, 50, run, mix=True))
-            bench.log(NAME, f"conveyor 1 worker × concurrency 50, the mix of 2 types × 3 priorities, "
+            bench.log(NAME, f"conveyor 1 worker × concurrency 50, the mix of 3 types × 3 priorities, "
                             f"run {run}: {values[-1]:,.0f} jobs/s")
         results["conveyor_mix"] = {"workers": 1, "concurrency": 50, "types": TYPES,
                                    "priorities": PRIORITIES, "jobs_per_s": bench.stats(values)}
@@ -174,7 +174,7 @@ def main():
     for c in results["conveyor"]:
         print(f"| Conveyor, {c['workers']} worker(s) × concurrency {c['concurrency']} "
               f"| {bench.fmt(c['jobs_per_s'])} |")
-    print(f"| Conveyor, 1 worker × concurrency 50, 2 types × 3 priorities "
+    print(f"| Conveyor, 1 worker × concurrency 50, 3 types × 3 priorities "
           f"| {bench.fmt(results['conveyor_mix']['jobs_per_s'])} |")
     print(f"| BullMQ {BULLMQ}, concurrency 50 | {bench.fmt(results['bullmq']['jobs_per_s'])} |")
     print(f"| BullMQ {BULLMQ}, a queue per type (a Worker × 50 each), priorities 1–3 "

@@ -61,7 +61,7 @@ def main():
         rows.append((f"BullMQ {drain['bullmq_version']} x50", b["median"], b["min"], b["max"], 0xE07A5F))
         if "conveyor_mix" in drain:
             m, bm = drain["conveyor_mix"]["jobs_per_s"], drain["bullmq_mix"]["jobs_per_s"]
-            rows.append(("Conveyor 1w x50, 2 types x 3 prios", m["median"], m["min"], m["max"], 0x2E86AB))
+            rows.append(("Conveyor 1w x50, 3 types x 3 prios", m["median"], m["min"], m["max"], 0x2E86AB))
             rows.append(("BullMQ, 2 queues x50, prios 1-3", bm["median"], bm["min"], bm["max"], 0xE07A5F))
         s = drain["script_bound"]["jobs_per_s"]
         rows.append(("claim+complete scripts alone", s["median"], s["min"], s["max"], 0x999999))

@@ -1,10 +1,11 @@
 // BullMQ's drain of N no-op jobs on the same Redis, for comparison with Conveyor's (bench/drain.py).
 // The worker first drains WARMUP jobs (a warm JIT, as for Conveyor's workers), is paused, the N jobs
 // are added, and the clock runs from resume() to the last 'completed' event.
-// With "mix", the jobs are of two kinds, as a BullMQ user would set up Conveyor's two job types and
-// three priorities: a queue per type (a Worker each at the concurrency, in this one process, the
-// checksum queue's answering the data's SHA-256 as Conveyor's checksum handler does), every job
-// added with a priority of 1, 2 or 3 (high, normal, low): a sixth of the jobs of each.
+// With "mix", the jobs are of three kinds, as a BullMQ user would set up Conveyor's three job types
+// and three priorities: a queue per type (a Worker each at the concurrency, in this one process, the
+// checksum queue's answering the data's SHA-256 and the wordcount queue's its lines, words and
+// characters, as Conveyor's handlers do), every job added with a priority of 1, 2 or 3 (high,
+// normal, low): a ninth of the jobs of each.
 // usage: node bullmq-drain.mjs <redis port> <N> <concurrency> <WARMUP> [mix]
 import { createHash } from "node:crypto";
 import { Queue, Worker } from "bullmq";
@@ -18,8 +19,26 @@ const name = "bench-" + Date.now();
 const work = {
   default: async () => ({ ok: true }),
   checksum: async (job) => ({ sha256: createHash("sha256").update(job.data.data).digest("hex") }),
+  wordcount: async (job) => wordcount(job.data.data),
 };
-const kinds = mix ? ["default", "checksum"] : ["default"];
+// the same counts as Conveyor's WordCountHandler: lines as they end (or as the last one runs
+// out), runs of non-space, code points
+function wordcount(text) {
+  let lines = 0;
+  let words = 0;
+  let chars = 0;
+  let inWord = false;
+  for (const ch of text) {
+    chars++;
+    if (ch === "\n") lines++;
+    const space = /\s/u.test(ch);
+    if (!space && !inWord) words++;
+    inWord = !space;
+  }
+  if (text.length > 0 && !text.endsWith("\n")) lines++;
+  return { lines, words, chars };
+}
+const kinds = mix ? ["default", "checksum", "wordcount"] : ["default"];
 const clients = [];
 const queues = {};
 const workers = [];

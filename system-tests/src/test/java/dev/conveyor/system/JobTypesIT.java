@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What the guide (docs/your-own-work.md) promises, through HAProxy to the packaged api and worker
- * as real processes: a checksum job is worked by its own handler, a delayed job waits pending with
- * its run_at and runs once due, and a job of a type no worker serves says so.
+ * as real processes: checksum and wordcount jobs are worked by their own handlers, a delayed job
+ * waits pending with its run_at and runs once due, and a job of a type no worker serves says so.
  */
 class JobTypesIT {
 
@@ -54,6 +54,16 @@ class JobTypesIT {
           "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
           worked.get("result").get("sha256").asText());
       assertEquals("checksum", worked.get("type").asText());
+
+      String counted =
+          json(through
+                  .post("/api/v1/work", "{\"data\":\"one two\\nthree\",\"type\":\"wordcount\"}")
+                  .body())
+              .get("callback")
+              .asText();
+      assertEquals(
+          "{\"lines\":2,\"words\":3,\"chars\":13}",
+          through.awaitStatus(counted, "worked").get("result").toString());
 
       JsonNode later =
           json(through.post("/api/v1/work", "{\"data\":\"later\",\"delay\":\"2s\"}").body());

@@ -23,8 +23,9 @@ import org.jboss.logging.Logger;
  * type's free handler slots (its concurrency): with jobs waiting, claim takes as many as there are
  * free slots ({@link Fetch}). Each claimed job runs its handler ({@link JobRunner}) on a virtual
  * thread of its own. A slot is free again when the handler returns, so the next claim does not wait
- * for the previous outcomes' round trip; the outcome then waits for the {@link OutcomeWriter}. At
- * most WORKER_CONCURRENCY outcomes wait at once: past that, handlers wait to hand theirs over.
+ * for the previous outcomes' round trip; the outcome then waits for the worker's {@link
+ * OutcomeWriter}, which every type's loop shares (one completion call records several types' jobs).
+ * At most WORKER_CONCURRENCY outcomes wait at once: past that, handlers wait to hand theirs over.
  * Until its outcome is recorded a job stays in this worker's processing list. A job cancelled while
  * it runs ({@link #cancel}) has its handler interrupted; whatever it then comes to, Redis refuses
  * it (the cancel took the job's lease) and the job leaves the processing list.
@@ -71,6 +72,7 @@ final class ClaimLoop {
       ServedType served,
       JobRunner runner,
       StorageWatch storage,
+      OutcomeWriter writer,
       CountDownLatch recovered,
       HeardCancels heard) {
     this.heard = heard;
@@ -79,7 +81,7 @@ final class ClaimLoop {
     this.runner = runner;
     this.recovered = recovered;
     this.concurrency = served.concurrency();
-    this.writer = new OutcomeWriter(queue, settings, storage);
+    this.writer = writer;
     this.slots = new Semaphore(concurrency);
     this.unrecorded = new Semaphore(concurrency);
     this.claimer = Thread.ofVirtual().name("claimer-" + served.type()).unstarted(this::run);
@@ -87,8 +89,8 @@ final class ClaimLoop {
     WorkerMetrics.inFlight(settings.node(), served.type(), inFlight);
   }
 
+  /** Starts claiming; the worker has started the outcome writer. */
   void start() {
-    writer.start();
     claimer.start();
   }
 
@@ -287,8 +289,9 @@ final class ClaimLoop {
 
   /**
    * Stops claiming and waits until {@code deadline} for every claimed job's outcome to be recorded;
-   * then interrupts the handlers still running (their jobs stay listed, to be re-queued), writes
-   * what waits and ends. False when the deadline ran out first.
+   * then interrupts the handlers still running (their jobs stay listed, to be re-queued) and gives
+   * them 5 s more to hand their outcomes to the writer, which the worker closes once every loop has
+   * stopped. False when the deadline ran out first.
    */
   boolean stop(Instant deadline) {
     stopClaiming();
@@ -300,7 +303,6 @@ final class ClaimLoop {
       awaitIdle(Instant.now().plusSeconds(5));
       joinUntil(claimer, Instant.now().plus(settings.claimWait()).plusSeconds(5));
     }
-    writer.close(Instant.now().plusSeconds(5));
     runner.close();
     return finished;
   }

@@ -34,6 +34,8 @@ public final class Worker {
   private final Housekeeper housekeeper;
   private final List<ServedType> types;
   private final List<ClaimLoop> claims;
+  // one for all its types: outcomes of every type go in the same completion calls
+  private final OutcomeWriter writer;
   private final WorkerFaults faults;
   private final CancelListener cancels;
   private final HeardCancels heard = new HeardCancels();
@@ -84,6 +86,7 @@ public final class Worker {
     this.storage = new StorageWatch(redisUrl);
     this.housekeeper =
         new Housekeeper(store.queue(), recovery, ledger, settings, storage, this::entry);
+    this.writer = new OutcomeWriter(store.queue(), settings, storage);
     this.claims =
         this.types.stream()
             .map(
@@ -95,6 +98,7 @@ public final class Worker {
                         served,
                         new JobRunner(served.handler(), json, settings.jobTimeout()),
                         storage,
+                        writer,
                         housekeeper.recovered(),
                         heard))
             .toList();
@@ -131,6 +135,7 @@ public final class Worker {
     running = true;
     housekeeper.start();
     cancels.start();
+    writer.start();
     claims.forEach(ClaimLoop::start);
     LOG.infof(
         "worker %s started: types %s, result TTL %s",
@@ -203,6 +208,7 @@ public final class Worker {
     for (ClaimLoop loop : claims) {
       finished &= loop.stop(deadline);
     }
+    writer.close(Instant.now().plusSeconds(5)); // what waits is written; the rest given up
     housekeeper.stop();
     cancels.close();
     if (!finished) {

@@ -84,6 +84,46 @@ class JobTypesTest {
     }
   }
 
+  /**
+   * Every type's outcomes go through one writer, which the stop closes only once every type's loop
+   * has finished: jobs of the second type that end after the first type's loop stopped are recorded
+   * as worked, not given up and re-queued.
+   */
+  @Test
+  void aStopRecordsTheOutcomesOfEveryTypesJobsInFlight(TestRedis redis) {
+    CountDownLatch started = new CountDownLatch(4);
+    JobHandler quick =
+        job -> {
+          started.countDown();
+          Thread.sleep(200);
+          return "quick";
+        };
+    JobHandler slower =
+        job -> {
+          started.countDown();
+          Thread.sleep(1_000);
+          return "slower";
+        };
+    try (Workers workers = new Workers(redis)) {
+      Worker worker =
+          workers.start(
+              "w1", List.of(new ServedType("a", quick, 2), new ServedType("b", slower, 2)), LONG);
+      List<String> ids =
+          List.of(
+              workers.submit("a1", "a", null),
+              workers.submit("a2", "a", null),
+              workers.submit("b1", "b", null),
+              workers.submit("b2", "b", null));
+      await().atMost(Duration.ofSeconds(10)).until(() -> started.getCount() == 0);
+      worker.stop(Duration.ofSeconds(10));
+      for (String id : ids) {
+        assertEquals("worked", workers.status(id), id);
+      }
+      assertEquals(4, worker.processed());
+      assertEquals(0, redis.call("LLEN", workers.queue.keys().processing("w1")).toInteger());
+    }
+  }
+
   @Test
   void aWorkerTakesHighBeforeNormalBeforeLowAndTheOldestFirstWithinEach(TestRedis redis) {
     List<String> order = Collections.synchronizedList(new ArrayList<>());
