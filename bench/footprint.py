@@ -20,7 +20,10 @@ Each with the images' options; with an AppCDS archive (-XX:ArchiveClassesAtExit 
 run, -XX:SharedArchiveFile after: the classes parsed ahead, what the images' JDK 21 offers); and
 with a JDK AOT cache (JEP 483/514/515: classes loaded and linked, and method profiles; written
 with -XX:AOTCacheOutput, given as -XX:AOTCache). A training run is the same process under the same
-load for TRAIN_S s, stopped with SIGTERM (the JVM writes the archive or cache as it exits).
+load for TRAIN_S s, stopped with SIGTERM (the JVM writes the archive or cache as it exits). And
+with the other JIT setting: the worker image runs C1 alone, the api image C1 and C2; each is also
+ramped with the other. Each variant's ramp is also read against the plain warm rate.
+VARIANTS=appcds,aot,tiers (all, the default) or a subset; RAMP_KINDS=worker,api likewise.
 
   bench/footprint.py            3 starts each, 5 s idle, 15 s of load; worker ramp of 500,000 jobs / 10 s, api ramp 30 s
   bench/footprint.py --quick    2 starts each, 1 s idle, 5 s of load; worker ramp of 200,000 jobs / 3 s, api ramp 8 s
@@ -138,22 +141,39 @@ def train(stack, r, sha, kind, output_arg, path):
 
 # the variants of a cold ramp: the images' options; AppCDS (a dynamic CDS archive of the classes a
 # training run loaded, -XX:ArchiveClassesAtExit: JDK 13 on, so the images' JDK 21 too); the JDK's
-# AOT cache (JDK 24 on: the classes loaded and linked, and from JDK 25 the method profiles)
-VARIANTS = (("plain", "the images' options"), ("appcds", "with an AppCDS archive"), ("aot", "with the AOT cache"))
+# AOT cache (JDK 24 on: the classes loaded and linked, and from JDK 25 the method profiles); the
+# other JIT setting ("tiers"): the worker image runs C1 alone (-XX:TieredStopAtLevel=1, no C2,
+# whose compilations take a core for seconds on a cold start), so its other is the JVM's default,
+# C1 and C2; the api image runs the default, so its other is C1 alone. VARIANTS=tiers runs a subset;
+# plain always runs, since every variant is also measured against the plain warm rate
+VARIANTS = tuple((key, label) for key, label in (
+    ("plain", "the images' options"), ("appcds", "with an AppCDS archive"), ("aot", "with the AOT cache"),
+    ("tiers", "the other JIT setting"))
+    if key == "plain" or key in os.environ.get("VARIANTS", "appcds,aot,tiers").split(","))
+# what "tiers" is for each kind: the opposite of its image's setting (a later option wins)
+OTHER_TIERS = {"worker": ("-XX:TieredStopAtLevel=4", "C1 and C2 (the JVM's default)"),
+               "api": ("-XX:TieredStopAtLevel=1", "C1 alone")}
+RAMP_KINDS = tuple(os.environ.get("RAMP_KINDS", "worker,api").split(","))
 
 
 def ramps(stack, r):
     sha = r.call("SCRIPT", "LOAD", bench.lua("submit-8.lua"))
     out = {}
-    for kind in ("worker", "api"):
+    variants = [key for key, _ in VARIANTS]
+    for kind in RAMP_KINDS:
         jsa = os.path.join(stack.work, f"{kind}.jsa")
         cache = os.path.join(stack.work, f"{kind}.aot")
-        jsa_mb = train(stack, r, sha, kind, f"-XX:ArchiveClassesAtExit={jsa}", jsa)
-        aot_mb = train(stack, r, sha, kind, f"-XX:AOTCacheOutput={cache}", cache)
-        bench.log(NAME, f"{kind}: an AppCDS archive of {jsa_mb:.0f} MB and an AOT cache of {aot_mb:.0f} MB "
-                        f"from {TRAIN_S} s training runs")
-        out[kind] = {"appcds_archive_mb": jsa_mb, "aot_cache_mb": aot_mb, "plain": [], "appcds": [], "aot": []}
-        args = {"plain": (), "appcds": (f"-XX:SharedArchiveFile={jsa}",), "aot": (f"-XX:AOTCache={cache}",)}
+        out[kind] = {variant: [] for variant in variants}
+        if "appcds" in variants:
+            out[kind]["appcds_archive_mb"] = train(stack, r, sha, kind, f"-XX:ArchiveClassesAtExit={jsa}", jsa)
+            bench.log(NAME, f"{kind}: an AppCDS archive of {out[kind]['appcds_archive_mb']:.0f} MB "
+                            f"from a {TRAIN_S} s training run")
+        if "aot" in variants:
+            out[kind]["aot_cache_mb"] = train(stack, r, sha, kind, f"-XX:AOTCacheOutput={cache}", cache)
+            bench.log(NAME, f"{kind}: an AOT cache of {out[kind]['aot_cache_mb']:.0f} MB "
+                            f"from a {TRAIN_S} s training run")
+        args = {"plain": (), "appcds": (f"-XX:SharedArchiveFile={jsa}",), "aot": (f"-XX:AOTCache={cache}",),
+                "tiers": (OTHER_TIERS[kind][0],)}
         for run in range(1, RUNS + 1):
             for variant, _ in VARIANTS:
                 tag = f"{kind}{variant}{run}"
@@ -162,6 +182,17 @@ def ramps(stack, r):
                 out[kind][variant].append(ramp)
                 bench.log(NAME, f"{kind} cold ramp, {variant}, run {run}: 80 % of its warm "
                                 f"{ramp['warm']:,.0f}/s at {ramp['at_80']} s after launch; " + " ".join(map(str, ramp["rates"])))
+        # each variant's runs against the plain warm rate too: a variant with a lower warm rate of
+        # its own (C1 alone) reaches 80 % of it sooner without being faster
+        plain_warm = statistics.median(x["warm"] for x in out[kind]["plain"])
+        window = WINDOW_S if kind == "worker" else None
+        for variant in variants:
+            for ramp in out[kind][variant]:
+                if window:
+                    ramp["at_80_of_plain"] = reached(ramp["rates"], window, plain_warm)
+                else:
+                    ramp["at_80_of_plain"] = next((round(end, 1) for end, rate in zip(ramp["pass_ends_s"], ramp["rates"])
+                                                   if rate >= 0.8 * plain_warm), None)
     return out
 
 
@@ -208,7 +239,8 @@ def main():
         for proc in procs.values():
             stack.stop(proc)
         summary_ramps = ramps(stack, bench.Resp(stack.redis_port))
-    summary = {"java_options": bench.JAVA_OPTIONS, "runs": RUNS, "idle_s": IDLE, "load_s": LOAD}
+    summary = {"java_options": bench.JAVA_OPTIONS, "worker_jdk_java_options": bench.WORKER_JDK_OPTIONS,
+               "runs": RUNS, "idle_s": IDLE, "load_s": LOAD}
     for kind in KINDS:
         summary[kind] = {"ready_ms": bench.stats(results[kind]["ready_ms"]),
                          "idle_rss_mb": bench.stats(results[kind]["idle_rss_mb"]),
@@ -221,18 +253,21 @@ def main():
         s = summary[kind]
         print(f"| {kind} | {bench.fmt(s['ready_ms'])} | {bench.fmt(s['idle_rss_mb'])} | {s['load_rss_mb']:.0f} |")
     print(f"\n| cold ramp, median of {RUNS} | first work (worker: a job done; api: ready), s after launch "
-          "| at 80 % of the warm rate, s after launch | warm rate, /s "
+          "| at 80 % of its own warm rate, s after launch | at 80 % of the plain warm rate, s | warm rate, /s "
           "| the first windows (worker: jobs/s per 0.5 s; api: req/s per 1 s pass) |")
-    print("|---|---|---|---|---|")
-    for kind in ("worker", "api"):
+    print("|---|---|---|---|---|---|")
+    for kind in RAMP_KINDS:
         for variant, label in VARIANTS:
             runs = summary_ramps[kind][variant]
             at = [x["at_80"] for x in runs if x["at_80"] is not None]
+            at_plain = [x["at_80_of_plain"] for x in runs if x["at_80_of_plain"] is not None]
             first = runs[len(runs) // 2]["rates"][:8]
             first_s = [x.get("first_claim_s") or x.get("ready_s") for x in runs]
             first_s = f"{statistics.median(first_s):.1f}" if None not in first_s else "–"
+            label = OTHER_TIERS[kind][1] if variant == "tiers" else label
             print(f"| {kind}, {label} | {first_s} "
                   f"| {statistics.median(at) if at else '–'} "
+                  f"| {statistics.median(at_plain) if len(at_plain) == len(runs) else '–'} "
                   f"| {statistics.median(x['warm'] for x in runs):,.0f} | {' '.join(f'{v:,}' for v in first)} |")
 
 

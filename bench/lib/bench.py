@@ -38,6 +38,18 @@ IMAGE_ENV = image_env()
 JAVA_OPTIONS = IMAGE_ENV["JAVA_TOOL_OPTIONS"]
 
 
+def worker_jdk_options():
+    """The worker image's JDK_JAVA_OPTIONS (its JIT setting), as its stage of the Dockerfile sets it."""
+    with open(os.path.join(ROOT, "Dockerfile")) as f:
+        stage = f.read().split("FROM runtime AS worker", 1)[1].split("\nFROM ", 1)[0]
+    found = re.search(r'^ENV JDK_JAVA_OPTIONS="?([^"\n]*)"?$', stage, re.M)
+    return found.group(1) if found else ""
+
+
+# a JDK_JAVA_OPTIONS in the environment (even empty) replaces it, for a run with another setting
+WORKER_JDK_OPTIONS = os.environ.get("JDK_JAVA_OPTIONS", worker_jdk_options())
+
+
 def log(name, message):
     print(f"[{name}] {message}", file=sys.stderr, flush=True)
 
@@ -243,6 +255,8 @@ class Stack:
         })
         environment.update(IMAGE_ENV)
         environment["JAVA_TOOL_OPTIONS"] = JAVA_OPTIONS
+        if kind == "worker":
+            environment["JDK_JAVA_OPTIONS"] = WORKER_JDK_OPTIONS
         environment.update({k: str(v) for k, v in env.items()})
         out = open(os.path.join(self.work, name + ".log"), "w")
         proc = subprocess.Popen([JAVA, *jvm_args, "-jar", jar], env=environment, stdout=out,

@@ -3,11 +3,8 @@ package dev.conveyor.api;
 import dev.conveyor.core.CallbackId;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.HttpServerResponse;
-import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
-import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
@@ -25,15 +22,13 @@ import org.eclipse.microprofile.openapi.annotations.headers.Header;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
-import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 
 /**
- * The seed's HTTP contract: {@code POST /api/v1/work} accepts work and answers its callback id;
- * {@code GET /api/v1/work/<id>} tells its status, holding the answer until the job is final with
- * {@code ?wait=}; {@code DELETE /api/v1/work/<id>} with the job's cancel token cancels it. (The
- * events stream is {@link JobEventStream}.) Any content type is read as JSON, because the seed's
- * {@code curl -d} sends form-encoded.
+ * The seed's HTTP contract, but for its POST: {@code GET /api/v1/work/<id>} tells a job's status,
+ * holding the answer until the job is final with {@code ?wait=}; {@code DELETE /api/v1/work/<id>}
+ * with the job's cancel token cancels it. ({@code POST /api/v1/work}, which accepts work, is {@link
+ * SubmitRoute}; the events stream is {@link JobEventStream}.)
  */
 @Path("/api/v1/work")
 @Produces(MediaType.APPLICATION_JSON)
@@ -49,64 +44,6 @@ public class WorkResource {
     this.work = work;
     this.waits = waits;
     this.maxWait = config.maxWait();
-  }
-
-  /**
-   * The answer is the entity itself and the Location goes straight on the Vert.x response: Quarkus
-   * REST then picks the JSON writer at build time. Built as a JAX-RS {@code Response}, the same
-   * answer cost 4.5 µs more of API CPU per POST (31 instead of 26 µs, bench/accept.py).
-   */
-  @POST
-  @Consumes(MediaType.WILDCARD)
-  @Operation(
-      summary = "Queue work; answers its callback id",
-      description =
-          "The same data (per type) is one job: posting it again while it is pending, working or"
-              + " worked answers the same callback and queues nothing. A POST to any path below"
-              + " /api/v1/work/ is the same request (the seed's router ignored the rest).")
-  @RequestBody(
-      required = true,
-      content = @Content(mediaType = "application/json", schema = @Schema(ref = "WorkRequest")))
-  @APIResponse(
-      responseCode = "200",
-      description = "accepted",
-      headers =
-          @Header(
-              name = HttpHeaders.LOCATION,
-              description = "/api/v1/work/<callback>",
-              schema = @Schema(type = SchemaType.STRING)),
-      content = @Content(mediaType = "application/json", schema = @Schema(ref = "Accepted")))
-  @APIResponse(
-      responseCode = "400",
-      description = "not a valid request: the error names the broken rule; nothing is stored",
-      content = @Content(mediaType = "application/json", schema = @Schema(ref = "Error")))
-  @APIResponse(
-      responseCode = "413",
-      description = "the body is larger than MAX_BODY_SIZE",
-      content = @Content(mediaType = "application/json", schema = @Schema(ref = "Error")))
-  @APIResponse(
-      responseCode = "503",
-      description = "Redis unavailable: nothing was stored, retry after Retry-After",
-      headers = @Header(name = "Retry-After", ref = "Retry-After"),
-      content = @Content(mediaType = "application/json", schema = @Schema(ref = "Error")))
-  public Uni<WorkService.Accepted> accept(byte[] body, HttpServerResponse response) {
-    return work.accept(body)
-        .invoke(
-            accepted ->
-                // a relative Location, as the contract says; JAX-RS would make location() absolute
-                response.putHeader(HttpHeaders.LOCATION, "/api/v1/work/" + accepted.callback()));
-  }
-
-  /**
-   * The seed ignored whatever followed {@code /work/} on a POST. Left out of the OpenAPI document:
-   * as a path of its own it would clash with {@code /api/v1/work/{id}}; the POST above says it.
-   */
-  @POST
-  @Operation(hidden = true)
-  @Path("{suffix: .+}")
-  @Consumes(MediaType.WILDCARD)
-  public Uni<WorkService.Accepted> acceptWithSuffix(byte[] body, HttpServerResponse response) {
-    return accept(body, response);
   }
 
   @GET

@@ -231,6 +231,54 @@ class WorkResourceTest {
     assertEquals(List.of(), jobStateKeys(), "a refused request wrote nothing");
   }
 
+  /**
+   * A client that asks {@code Expect: 100-continue} (curl does before a large body) is told to go
+   * on at once, not left to wait out its own timeout; the answer is the usual one.
+   */
+  @Test
+  void aClientThatExpects100ContinueIsToldToGoOnAndAccepted() throws Exception {
+    byte[] body = "{\"data\":\"foo\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    try (java.net.Socket socket =
+        new java.net.Socket("127.0.0.1", io.restassured.RestAssured.port)) {
+      socket.setSoTimeout(5_000);
+      var out = socket.getOutputStream();
+      var in = socket.getInputStream();
+      out.write(
+          ("POST /api/v1/work HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                  + "Expect: 100-continue\r\nContent-Length: "
+                  + body.length
+                  + "\r\n\r\n")
+              .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.flush();
+      long asked = System.nanoTime();
+      String interim = readHead(in);
+      long waitedMs = (System.nanoTime() - asked) / 1_000_000;
+      assertTrue(interim.startsWith("HTTP/1.1 100"), interim);
+      assertTrue(waitedMs < 900, "told to go on after " + waitedMs + " ms");
+      out.write(body);
+      out.flush();
+      String head = readHead(in);
+      assertTrue(head.startsWith("HTTP/1.1 200"), head);
+      assertTrue(
+          head.toLowerCase(java.util.Locale.ROOT)
+              .contains("location: /api/v1/work/" + FOO.toLowerCase(java.util.Locale.ROOT)),
+          head);
+    }
+  }
+
+  /** The status line and headers of one answer, up to the blank line. */
+  private static String readHead(java.io.InputStream in) throws java.io.IOException {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) {
+        break;
+      }
+      head.append((char) b);
+    }
+    return head.toString();
+  }
+
   @Test
   void otherMethodsAreNotAllowed() {
     for (String method : List.of("PUT", "DELETE", "PATCH", "OPTIONS")) {
