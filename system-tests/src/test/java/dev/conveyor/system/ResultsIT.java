@@ -63,8 +63,9 @@ class ResultsIT {
     receiver.createContext(
         "/hook",
         exchange -> {
-          hooks.add(exchange.getRequestBody().readAllBytes());
+          // the signature first: the test reads it as soon as the body is there
           signatures.add(exchange.getRequestHeaders().getFirst("X-Conveyor-Signature"));
+          hooks.add(exchange.getRequestBody().readAllBytes());
           exchange.sendResponseHeaders(204, -1);
           exchange.close();
         });
@@ -155,7 +156,8 @@ class ResultsIT {
         Mac mac = Mac.getInstance("HmacSHA256");
         mac.init(new SecretKeySpec(NOTIFY_SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
         assertEquals(
-            "sha256=" + HexFormat.of().formatHex(mac.doFinal(delivered)), signatures.poll());
+            "sha256=" + HexFormat.of().formatHex(mac.doFinal(delivered)),
+            signatures.poll(5, TimeUnit.SECONDS));
         JsonNode hooked = json(new String(delivered, StandardCharsets.UTF_8));
         assertEquals("worked", hooked.get("status").asText());
         assertEquals(view.get("result"), hooked.get("result"));
