@@ -22,13 +22,8 @@ public class ErrorMappers {
   /** Seconds a client should wait before retrying after a 503. */
   static final String RETRY_AFTER_SECONDS = "1";
 
-  // refusals by status, and Redis errors: on /q/metrics beside Quarkus' own HTTP metrics
-  private static void refused(int status) {
-    Metrics.counter("conveyor.requests.refused", "status", Integer.toString(status)).increment();
-  }
-
   static Response json(int status, String message) {
-    refused(status);
+    Refusals.count(status);
     return Response.status(status)
         .type(MediaType.APPLICATION_JSON)
         .entity(Map.of("error", message))

@@ -1,6 +1,5 @@
 package dev.conveyor.api;
 
-import io.micrometer.core.instrument.Metrics;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
@@ -31,12 +30,8 @@ public class MethodRules {
         .order(Integer.MIN_VALUE)
         .handler(
             ctx -> {
-              Metrics.counter("conveyor.requests.refused", "status", "405").increment();
-              ctx.response()
-                  .setStatusCode(405)
-                  .putHeader(HttpHeaders.ALLOW, allowedOn(ctx.normalizedPath()))
-                  .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                  .end("{\"error\":\"" + MESSAGE + "\"}");
+              ctx.response().putHeader(HttpHeaders.ALLOW, allowedOn(ctx.normalizedPath()));
+              Refusals.send(ctx.response(), 405, MESSAGE);
             });
   }
 }

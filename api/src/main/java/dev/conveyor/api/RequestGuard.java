@@ -1,6 +1,5 @@
 package dev.conveyor.api;
 
-import io.micrometer.core.instrument.Metrics;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
@@ -89,13 +88,8 @@ public class RequestGuard {
    * still sending its body reads the answer rather than a reset.
    */
   private static void refuse(RoutingContext ctx, int status, String message) {
-    Metrics.counter("conveyor.requests.refused", "status", Integer.toString(status)).increment();
-    var written =
-        ctx.response()
-            .setStatusCode(status)
-            .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-            .putHeader(HttpHeaders.CONNECTION, "close")
-            .end("{\"error\":\"" + message + "\"}");
+    ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+    var written = Refusals.send(ctx.response(), status, message);
     if (status == 400) {
       ctx.request().connection().close();
     } else {

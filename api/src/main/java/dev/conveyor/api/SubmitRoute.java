@@ -13,7 +13,6 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
-import java.util.Map;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -26,8 +25,8 @@ import org.jboss.logging.Logger;
  * POST (bench/accept.py, docs/benchmarks.md, session 15), the hottest path of the api. What the
  * REST layer gave is here: the body limit (MAX_BODY_SIZE, for a chunked body too: {@link
  * RequestGuard} refuses a declared one from its headers), every error as JSON {@code {"error":"…"}}
- * with its status and the refusal counters {@link ErrorMappers} keeps. Its OpenAPI description is
- * in {@code META-INF/openapi.yaml}.
+ * with its status and the refusal counters ({@link Refusals}). Its OpenAPI description is in {@code
+ * META-INF/openapi.yaml}.
  */
 @Singleton
 public class SubmitRoute {
@@ -35,10 +34,9 @@ public class SubmitRoute {
   private static final Logger LOG = Logger.getLogger(SubmitRoute.class);
 
   static final String WORK = "/api/v1/work";
-  // the types the REST layer gave: the answer's with its charset, errors' without
+  // the type the REST layer gave the answer, with its charset (errors': Refusals, without)
   private static final CharSequence ANSWER_TYPE =
       HttpHeaders.createOptimized("application/json;charset=UTF-8");
-  private static final CharSequence JSON_TYPE = HttpHeaders.createOptimized("application/json");
 
   private final WorkService work;
   private final ObjectMapper json;
@@ -141,15 +139,7 @@ public class SubmitRoute {
     }
   }
 
-  /** A JSON {@code {"error":…}} with its status, counted as {@link ErrorMappers} counts. */
-  private void refuse(RoutingContext ctx, int status, String message) {
-    Metrics.counter("conveyor.requests.refused", "status", Integer.toString(status)).increment();
-    String answer;
-    try {
-      answer = json.writeValueAsString(Map.of("error", message));
-    } catch (JsonProcessingException e) {
-      answer = "{\"error\":\"request refused\"}";
-    }
-    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON_TYPE).end(answer);
+  private static void refuse(RoutingContext ctx, int status, String message) {
+    Refusals.send(ctx.response(), status, message);
   }
 }

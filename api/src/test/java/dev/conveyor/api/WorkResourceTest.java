@@ -356,6 +356,39 @@ class WorkResourceTest {
     given().get("/nothing/here").then().statusCode(404).contentType(ContentType.JSON);
   }
 
+  @Test
+  void everyRefusalIsJsonWithTheClientsTextEscapedAndCountedByItsStatus() {
+    double badRequests = refused(400);
+    double notAllowed = refused(405);
+    double notFound = refused(404);
+    // the route's refusal quotes what the client sent: quotes and a backslash stay a JSON string
+    given()
+        .body("{\"data\":\"x\",\"type\":\"Bad\\\\\\\"Type\"}")
+        .post("/api/v1/work")
+        .then()
+        .statusCode(400)
+        .contentType(ContentType.JSON)
+        .body("error", containsString("got \"Bad\\\"Type\""));
+    given().options("/api/v1/work").then().statusCode(405).contentType(ContentType.JSON);
+    given().get("/nothing/here").then().statusCode(404).contentType(ContentType.JSON);
+    assertEquals(badRequests + 1, refused(400));
+    assertEquals(notAllowed + 1, refused(405));
+    assertEquals(notFound + 1, refused(404));
+    assertEquals(List.of(), jobStateKeys(), "a refused request stores nothing");
+  }
+
+  /** conveyor.requests.refused for a status, as /q/metrics shows it (0 before the first). */
+  private static double refused(int status) {
+    String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+    String series = "conveyor_requests_refused_total{status=\"" + status + "\"} ";
+    return metrics
+        .lines()
+        .filter(line -> line.startsWith(series))
+        .mapToDouble(line -> Double.parseDouble(line.substring(series.length()).trim()))
+        .findFirst()
+        .orElse(0);
+  }
+
   /** What a worker does: claim the next job of the default type into its processing list. */
   private dev.conveyor.core.ClaimedJob takeAndClaim(String node, String lease) {
     return queue
