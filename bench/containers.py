@@ -7,20 +7,35 @@ published port (on loopback that is docker-proxy, a userland copy) and on the lb
 address (what kernel NAT gives a client from outside). A warm-up pass on each first (WARMUP s,
 the apis' JIT), then RUNS alternating measured passes of DURATION s.
 
+Cold ramps in the images (issue 21, goal 6, "in the images too"), with the stack still up: a
+worker container launched (`docker run`, the image's own settings, 512 MB as compose gives it)
+against a backlog of RAMP_JOBS no-op jobs under a key prefix of its own in the stack's Redis, the
+jobs it worked counted every 0.5 s from the `docker run`; an api container launched alone, then
+POSTed at on its own address in 1 s passes (bench/footprint.py's ramps, as containers: a
+container's own start is in the figures). Each also with an AppCDS archive that a training run of
+the same image wrote (the images' JDK 21 has no AOT cache), and the worker with the other JIT
+setting (C1 and C2). CONTAINER_RAMPS=0 leaves them out.
+
 Run it through bench/containers.sh, which provides the Docker engine (a private one with stand-in
 base images where none answers: docs/design/containers.md).
   bench/containers.sh            10 s passes, 3 runs, 30 s warm-up
   bench/containers.sh --quick    3 s passes, 2 runs, 8 s warm-up
 Writes bench/results/containers.json, prints Markdown tables."""
+import datetime
 import json
 import os
+import shutil
+import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import bench  # noqa: E402
+import footprint  # noqa: E402  (bench/, this script's own directory)
 
 NAME = "containers"
 DURATION = int(os.environ.get("DURATION", 3 if bench.QUICK else 10))
@@ -28,6 +43,15 @@ RUNS = int(os.environ.get("RUNS", 2 if bench.QUICK else 3))
 WARMUP = int(os.environ.get("WARMUP", 8 if bench.QUICK else 30))
 CONNECTIONS = 50
 PROJECT = "conveyor-bench"
+NETWORK = f"{PROJECT}_default"
+REDIS_PASSWORD = "conveyor-demo"  # docker-compose.yml's default
+CONTAINER_RAMPS = os.environ.get("CONTAINER_RAMPS", "1") != "0"
+RAMP_RUNS = footprint.RUNS
+# the variants ramped in containers: the image as shipped, with an AppCDS archive, and for the
+# worker the other JIT setting (the api's, C1 alone, settles lower: bench/footprint.py)
+RAMP_VARIANTS = {"worker": (("plain", "the image as shipped"), ("appcds", "with an AppCDS archive"),
+                            ("tiers", "the other JIT setting")),
+                 "api": (("plain", "the image as shipped"), ("appcds", "with an AppCDS archive"))}
 
 
 def compose(*args, timeout=900):
@@ -119,7 +143,10 @@ def main():
                 bench.log(NAME, f"pass {run + 1} {name}: {result['per_s']:.0f} req/s, p50 "
                           f"{result['p50_us'] / 1000:.2f} ms, non-2xx {result['non_2xx']}, "
                           f"socket errors {result['socket_errors']}")
+        ramps = container_ramps() if CONTAINER_RAMPS else {}
     finally:
+        for cid in LAUNCHED:
+            subprocess.run(["docker", "rm", "-f", cid], capture_output=True, env=ENV)
         compose("down", "-v", "--remove-orphans")
     accept = {}
     for name, runs in passes.items():
@@ -131,6 +158,7 @@ def main():
         "rss_under_load_mb": under_load, "accept": accept,
         "duration_s": DURATION, "runs": RUNS, "warmup_s": WARMUP, "connections": CONNECTIONS,
         "engine": docker("info", "--format", "{{.ServerVersion}}").strip(),
+        "ramps": ramps,
     }
     bench.write_result(NAME, payload)
     print("| image | MB |\n|---|---|")
@@ -147,7 +175,166 @@ def main():
         print(f"| {label} | {bench.fmt(a['per_s'])} | {bench.fmt(a['p50_ms'], 2)} | "
               f"{bench.fmt(a['p99_ms'], 2)} |")
 
+    if ramps:
+        print()
+        footprint.print_ramps(ramps, RAMP_VARIANTS, RAMP_RUNS, where=" of a container (from docker run)")
+        started = [ramp["container_started_s"] for kind in RAMP_VARIANTS for variant, _ in RAMP_VARIANTS[kind]
+                   for ramp in ramps[kind][variant]]
+        print(f"\nFrom `docker run` to the container's own start (the engine's part of each launch): "
+              f"median {statistics.median(started):.2f} s ({min(started):.2f}–{max(started):.2f}).")
+
 ENV = dict(os.environ)
+LAUNCHED = []  # containers started by the ramps, removed at the end whatever happens
+
+
+def container_address(cid):
+    return docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", cid).strip()
+
+
+def launch(kind, name, jdk_options=None, cds_dir=None, **env):
+    """docker run of the stack's image of kind on its network, as compose runs it (512 MB); the
+    JVM options of JDK_JAVA_OPTIONS replaced when jdk_options is given. Returns (id, launch ms)."""
+    args = ["run", "-d", "--name", f"{PROJECT}-{name}", "--network", NETWORK, "--memory", "512m",
+            "-e", f"REDIS_URL=redis://:{REDIS_PASSWORD}@redis:6379", "-e", f"NODE_NAME={name}",
+            "-e", "CLUSTER_SECRET=bench-ramp", "-e", "CLUSTER_BIND_ADDR=site_local"]
+    if jdk_options is not None:
+        args += ["-e", f"JDK_JAVA_OPTIONS={jdk_options}"]
+    if cds_dir:
+        args += ["-v", f"{cds_dir}:/cds"]
+    for key, value in env.items():
+        args += ["-e", f"{key}={value}"]
+    launched = bench.now_ms()
+    cid = docker(*args, f"{PROJECT}-{kind}").strip()
+    LAUNCHED.append(cid)
+    return cid, launched
+
+
+def remove(cid, stop_s=None):
+    """Stops the container (SIGTERM, up to stop_s s: the JVM writes an archive as it exits) or
+    kills it, then removes it."""
+    if stop_s:
+        subprocess.run(["docker", "stop", "-t", str(stop_s), cid], capture_output=True, env=ENV,
+                       timeout=stop_s + 60)
+    subprocess.run(["docker", "rm", "-f", cid], capture_output=True, env=ENV)
+    LAUNCHED.remove(cid)
+
+
+def forget(r, prefix):
+    """Deletes every key under prefix (the stack's own keys stay)."""
+    cursor = "0"
+    while True:
+        cursor, keys = r.call("SCAN", cursor, "MATCH", f"{prefix}:*", "COUNT", 10000)
+        if keys:
+            r.call("UNLINK", *keys)
+        if cursor == "0":
+            return
+
+
+def await_ready(address, cid, timeout_s=120):
+    """Seconds from now until the api container at address answers ready."""
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://{address}:8080/q/health/ready", timeout=1) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"the api container {cid[:12]} was not ready in {timeout_s} s: "
+                     + docker("logs", "--tail", "20", cid))
+
+
+def worker_ramp(r, sha, tag, jdk_options, cds_dir):
+    prefix = f"ramp{tag}"
+    footprint.backlog(r, sha, prefix, footprint.RAMP_JOBS, tag)
+    cid, launched = launch("worker", f"ramp-{tag}", jdk_options, cds_dir, REDIS_PREFIX=prefix,
+                           WORKER_CONCURRENCY=50, WORK_DURATION=0, RESULT_TTL="10m")
+    counts = footprint.count_worked(r, prefix, launched)
+    started_s = container_started_s(cid, launched)
+    remove(cid)
+    forget(r, prefix)
+    return {**footprint.worker_ramp_reading(counts), "container_started_s": started_s}
+
+
+def container_started_s(cid, launched_ms):
+    """Seconds from the docker run to the container's own start (its process launched): the
+    engine's part of a launch."""
+    started = docker("inspect", "-f", "{{.State.StartedAt}}", cid).strip()
+    # RFC 3339 with nanoseconds: to microseconds for fromisoformat
+    stamp, _, fraction = started.rstrip("Z").partition(".")
+    moment = datetime.datetime.fromisoformat(f"{stamp}.{(fraction + '000000')[:6]}+00:00")
+    return round(moment.timestamp() - launched_ms / 1000, 2)
+
+
+def api_ramp(r, tag, jdk_options, cds_dir):
+    prefix = f"ramp{tag}"
+    cid, launched = launch("api", f"ramp-{tag}", jdk_options, cds_dir, REDIS_PREFIX=prefix)
+    address = container_address(cid)
+    await_ready(address, cid)
+    ready_s = (bench.now_ms() - launched) / 1000
+    ramp = footprint.api_passes(f"{address}:8080", launched, tag, ready_s)
+    started_s = container_started_s(cid, launched)
+    remove(cid)
+    forget(r, prefix)
+    return {**ramp, "container_started_s": started_s}
+
+
+def train(r, sha, kind, jdk_options, cds_dir):
+    """A training run of the image, which writes its AppCDS archive into cds_dir as it stops."""
+    prefix = f"train{kind}"
+    if kind == "worker":
+        footprint.backlog(r, sha, prefix, 50_000 * footprint.TRAIN_S, "train")
+        cid, _ = launch("worker", f"train-{kind}", jdk_options, cds_dir, REDIS_PREFIX=prefix,
+                        WORKER_CONCURRENCY=50, WORK_DURATION=0, RESULT_TTL="10m")
+        time.sleep(footprint.TRAIN_S)
+    else:
+        cid, _ = launch("api", f"train-{kind}", jdk_options, cds_dir, REDIS_PREFIX=prefix)
+        address = container_address(cid)
+        await_ready(address, cid)
+        footprint.wrk_pass(f"{address}:8080", footprint.TRAIN_S, f"train {time.time()}")
+    logs = docker("logs", "--tail", "20", cid)
+    remove(cid, stop_s=120)
+    forget(r, prefix)
+    archive = os.path.join(cds_dir, f"{kind}.jsa")
+    if not os.path.exists(archive):
+        raise SystemExit(f"the {kind} training run wrote no archive: {logs}")
+    return os.path.getsize(archive) / 1e6
+
+
+def container_ramps():
+    """bench/footprint.py's cold ramps with the stack's images, as containers beside its Redis."""
+    redis_address = container_address(containers()["redis"][0])
+    r = bench.Resp(6379, host=redis_address, password=REDIS_PASSWORD)
+    sha = r.call("SCRIPT", "LOAD", bench.lua("submit-8.lua"))
+    cds_dir = tempfile.mkdtemp(prefix="conveyor-cds-")
+    os.chmod(cds_dir, 0o777)  # the images run as their own user, who writes the archives
+    out = {}
+    try:
+        for kind, variants in RAMP_VARIANTS.items():
+            image_options = bench.worker_jdk_options() if kind == "worker" else ""
+            options = {"plain": None,
+                       "appcds": f"{image_options} -XX:SharedArchiveFile=/cds/{kind}.jsa".strip(),
+                       "tiers": f"{image_options} {footprint.OTHER_TIERS[kind][0]}".strip()}
+            out[kind] = {variant: [] for variant, _ in variants}
+            out[kind]["appcds_archive_mb"] = train(
+                r, sha, kind, f"{image_options} -XX:ArchiveClassesAtExit=/cds/{kind}.jsa".strip(), cds_dir)
+            bench.log(NAME, f"{kind}: an AppCDS archive of {out[kind]['appcds_archive_mb']:.0f} MB from a "
+                            f"{footprint.TRAIN_S} s training run of its image")
+            for run in range(1, RAMP_RUNS + 1):
+                for variant, _ in variants:
+                    tag = f"{kind}{variant}{run}"
+                    ramp = (worker_ramp(r, sha, tag, options[variant], cds_dir) if kind == "worker"
+                            else api_ramp(r, tag, options[variant], cds_dir))
+                    out[kind][variant].append(ramp)
+                    bench.log(NAME, f"{kind} container cold ramp, {variant}, run {run}: 80 % of its warm "
+                                    f"{ramp['warm']:,.0f}/s at {ramp['at_80']} s after docker run (the container "
+                                    f"started at {ramp['container_started_s']} s); "
+                                    + " ".join(map(str, ramp["rates"])))
+            footprint.against_plain(out[kind], kind, [variant for variant, _ in variants])
+    finally:
+        r.close()
+        shutil.rmtree(cds_dir, ignore_errors=True)
+    return out
 
 if __name__ == "__main__":
     main()

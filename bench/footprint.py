@@ -69,7 +69,10 @@ def backlog(r, sha, prefix, count, tag):
 
 
 def reached(rates, window_s, warm, share=0.8):
-    """The end of the first window (s after launch) whose rate is share × warm or more."""
+    """The end of the first window (s after launch) whose rate is share × warm or more (None before
+    any work: a warm rate of 0 is no rate)."""
+    if warm <= 0:
+        return None
     return next(((i + 1) * window_s for i, rate in enumerate(rates) if rate >= share * warm), None)
 
 
@@ -79,24 +82,38 @@ def worker_ramp(stack, r, sha, tag, jvm_args=()):
     backlog(r, sha, prefix, RAMP_JOBS, tag)
     proc = stack.service("worker", f"ramp-{tag}@bench", jvm_args=jvm_args, REDIS_PREFIX=prefix,
                          WORKER_CONCURRENCY=50, WORK_DURATION=0, RESULT_TTL="10m")
-    counts = []
-    for k in range(1, int(RAMP_S / WINDOW_S) + 1):
-        time.sleep(max(0.0, (proc.started_ms + k * WINDOW_S * 1000 - bench.now_ms()) / 1000))
-        counts.append(int(r.call("HGET", f"{prefix}:stats", "worked") or 0))
+    counts = count_worked(r, prefix, proc.started_ms)
     stack.stop(proc)
     r.call("FLUSHDB")
+    return worker_ramp_reading(counts)
+
+
+def count_worked(r, prefix, launched_ms):
+    """The jobs worked under prefix at the end of each 0.5 s window from launched_ms, for RAMP_S."""
+    counts = []
+    for k in range(1, int(RAMP_S / WINDOW_S) + 1):
+        time.sleep(max(0.0, (launched_ms + k * WINDOW_S * 1000 - bench.now_ms()) / 1000))
+        counts.append(int(r.call("HGET", f"{prefix}:stats", "worked") or 0))
+    return counts
+
+
+def worker_ramp_reading(counts):
+    """A worker's ramp from its counts per window: rates, warm rate (the last four windows), when
+    a window first reached 80 % of it, and the first window with a job done."""
     if counts[-1] >= RAMP_JOBS:
         raise SystemExit(f"the backlog of {RAMP_JOBS:,} ran out in {RAMP_S} s: raise RAMP_JOBS")
     rates = [(b - a) / WINDOW_S for a, b in zip([0] + counts, counts)]
     warm = statistics.median(rates[-4:])
-    return {"rates": [round(x) for x in rates], "warm": warm, "at_80": reached(rates, WINDOW_S, warm),
+    return {"rates": [round(x) for x in rates], "warm": warm,
+            "at_80": reached(rates, WINDOW_S, warm),
             "first_claim_s": next(((i + 1) * WINDOW_S for i, c in enumerate(counts) if c), None)}
 
 
-def wrk_pass(port, seconds, tag):
+def wrk_pass(target, seconds, tag):
+    """One wrk pass at target (host:port)."""
     out = subprocess.run(["wrk", "-t2", "-c50", f"-d{seconds}s", "-s",
                           os.path.join(bench.ROOT, "bench", "lib", "accept.lua"),
-                          f"http://127.0.0.1:{port}", "--", tag],
+                          f"http://{target}", "--", tag],
                          capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -106,12 +123,19 @@ def api_ramp(stack, tag, jvm_args=()):
     port = bench.free_port()
     proc = stack.service("api", f"ramp-{tag}@bench", http_port=port, jvm_args=jvm_args)
     ready_s = bench.wait_ready(port, proc) / 1000
+    ramp = api_passes(f"127.0.0.1:{port}", proc.started_ms, tag, ready_s)
+    stack.stop(proc)
+    return ramp
+
+
+def api_passes(target, launched_ms, tag, ready_s):
+    """An api's ramp: API_RAMP_S 1 s passes at target; its warm rate the median of the passes from
+    15 s after launch on, and the end of the first pass at 80 % of it."""
     rates, ends = [], []
     for n in range(API_RAMP_S):
-        result = wrk_pass(port, 1, f"ramp {tag} {n}")
+        result = wrk_pass(target, 1, f"ramp {tag} {n}")
         rates.append(result["requests"] / (result["duration_us"] / 1e6))
-        ends.append((bench.now_ms() - proc.started_ms) / 1000)
-    stack.stop(proc)
+        ends.append((bench.now_ms() - launched_ms) / 1000)
     warm = statistics.median([rate for end, rate in zip(ends, rates) if end >= min(15, ends[-1])])
     at = next((round(end, 1) for end, rate in zip(ends, rates) if rate >= 0.8 * warm), None)
     return {"ready_s": ready_s, "rates": [round(x) for x in rates], "pass_ends_s": [round(e, 2) for e in ends],
@@ -131,7 +155,7 @@ def train(stack, r, sha, kind, output_arg, path):
         port = bench.free_port()
         proc = stack.service("api", "train-api@bench", http_port=port, jvm_args=args)
         bench.wait_ready(port, proc)
-        wrk_pass(port, TRAIN_S, f"train {time.time()}")
+        wrk_pass(f"127.0.0.1:{port}", TRAIN_S, f"train {time.time()}")
     stack.stop(proc, wait=180)
     r.call("FLUSHDB")
     if not os.path.exists(path):
@@ -182,18 +206,21 @@ def ramps(stack, r):
                 out[kind][variant].append(ramp)
                 bench.log(NAME, f"{kind} cold ramp, {variant}, run {run}: 80 % of its warm "
                                 f"{ramp['warm']:,.0f}/s at {ramp['at_80']} s after launch; " + " ".join(map(str, ramp["rates"])))
-        # each variant's runs against the plain warm rate too: a variant with a lower warm rate of
-        # its own (C1 alone) reaches 80 % of it sooner without being faster
-        plain_warm = statistics.median(x["warm"] for x in out[kind]["plain"])
-        window = WINDOW_S if kind == "worker" else None
-        for variant in variants:
-            for ramp in out[kind][variant]:
-                if window:
-                    ramp["at_80_of_plain"] = reached(ramp["rates"], window, plain_warm)
-                else:
-                    ramp["at_80_of_plain"] = next((round(end, 1) for end, rate in zip(ramp["pass_ends_s"], ramp["rates"])
-                                                   if rate >= 0.8 * plain_warm), None)
+        against_plain(out[kind], kind, variants)
     return out
+
+
+def against_plain(runs_by_variant, kind, variants):
+    """Each variant's runs read against the plain warm rate too: a variant with a lower warm rate of
+    its own (C1 alone) reaches 80 % of it sooner without being faster."""
+    plain_warm = statistics.median(x["warm"] for x in runs_by_variant["plain"])
+    for variant in variants:
+        for ramp in runs_by_variant[variant]:
+            if kind == "worker":
+                ramp["at_80_of_plain"] = reached(ramp["rates"], WINDOW_S, plain_warm)
+            else:
+                ramp["at_80_of_plain"] = next((round(end, 1) for end, rate in zip(ramp["pass_ends_s"], ramp["rates"])
+                                               if rate >= 0.8 * plain_warm), None)
 
 
 def main():
@@ -252,12 +279,18 @@ def main():
     for kind in KINDS:
         s = summary[kind]
         print(f"| {kind} | {bench.fmt(s['ready_ms'])} | {bench.fmt(s['idle_rss_mb'])} | {s['load_rss_mb']:.0f} |")
-    print(f"\n| cold ramp, median of {RUNS} | first work (worker: a job done; api: ready), s after launch "
+    print()
+    print_ramps(summary_ramps, {kind: VARIANTS for kind in RAMP_KINDS}, RUNS)
+
+
+def print_ramps(summary_ramps, variants_by_kind, runs_count, where=""):
+    """The Markdown table of the cold ramps: one row per kind and variant ((key, label) pairs)."""
+    print(f"| cold ramp{where}, median of {runs_count} | first work (worker: a job done; api: ready), s after launch "
           "| at 80 % of its own warm rate, s after launch | at 80 % of the plain warm rate, s | warm rate, /s "
           "| the first windows (worker: jobs/s per 0.5 s; api: req/s per 1 s pass) |")
     print("|---|---|---|---|---|---|")
-    for kind in RAMP_KINDS:
-        for variant, label in VARIANTS:
+    for kind, variants in variants_by_kind.items():
+        for variant, label in variants:
             runs = summary_ramps[kind][variant]
             at = [x["at_80"] for x in runs if x["at_80"] is not None]
             at_plain = [x["at_80_of_plain"] for x in runs if x["at_80_of_plain"] is not None]
@@ -266,10 +299,9 @@ def main():
             first_s = f"{statistics.median(first_s):.1f}" if None not in first_s else "–"
             label = OTHER_TIERS[kind][1] if variant == "tiers" else label
             print(f"| {kind}, {label} | {first_s} "
-                  f"| {statistics.median(at) if at else '–'} "
-                  f"| {statistics.median(at_plain) if len(at_plain) == len(runs) else '–'} "
+                  f"| {round(statistics.median(at), 2) if at else '–'} "
+                  f"| {round(statistics.median(at_plain), 2) if len(at_plain) == len(runs) else '–'} "
                   f"| {statistics.median(x['warm'] for x in runs):,.0f} | {' '.join(f'{v:,}' for v in first)} |")
-
 
 if __name__ == "__main__":
     main()

@@ -104,9 +104,11 @@ def write_result(name, payload):
 class Resp:
     """A minimal Redis protocol client: one connection, commands pipelined in order."""
 
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port))
+    def __init__(self, port, host="127.0.0.1", password=None):
+        self.sock = socket.create_connection((host, port))
         self.file = self.sock.makefile("rb")
+        if password is not None:
+            self.call("AUTH", password)
 
     def close(self):
         self.file.close()
