@@ -35,6 +35,11 @@ ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError -XX:+
 ENV MALLOC_ARENA_MAX=2
 USER conveyor
 ENTRYPOINT ["java", "-jar", "/app/quarkus-run.jar"]
+# The api and worker images start from an AppCDS archive (/app/app.jsa: the classes their start
+# loads, parsed and laid out ahead), which a training run of the image writes while it is built
+# (scripts/image/train-appcds.sh): in a container their first work comes about a second sooner
+# (bench/containers.sh, docs/benchmarks.md, session 16). Only the image's own JVM can use it; an
+# archive a JVM cannot use it ignores, and starts as without one.
 
 FROM runtime AS api
 # fast-jar layers, least changing first
@@ -42,6 +47,11 @@ COPY --from=build --chown=conveyor /src/api/target/quarkus-app/lib/ /app/lib/
 COPY --from=build --chown=conveyor /src/api/target/quarkus-app/quarkus/ /app/quarkus/
 COPY --from=build --chown=conveyor /src/api/target/quarkus-app/app/ /app/app/
 COPY --from=build --chown=conveyor /src/api/target/quarkus-app/quarkus-run.jar /app/
+USER root
+RUN --mount=type=bind,source=scripts/image/train-appcds.sh,target=/train-appcds.sh \
+    sh /train-appcds.sh
+USER conveyor
+ENTRYPOINT ["java", "-XX:SharedArchiveFile=/app/app.jsa", "-jar", "/app/quarkus-run.jar"]
 EXPOSE 8080
 HEALTHCHECK --interval=5s --timeout=2s --retries=6 \
     CMD curl -fsS http://127.0.0.1:8080/q/health/ready || exit 1
@@ -58,6 +68,11 @@ COPY --from=build --chown=conveyor /src/worker/target/quarkus-app/lib/ /app/lib/
 COPY --from=build --chown=conveyor /src/worker/target/quarkus-app/quarkus/ /app/quarkus/
 COPY --from=build --chown=conveyor /src/worker/target/quarkus-app/app/ /app/app/
 COPY --from=build --chown=conveyor /src/worker/target/quarkus-app/quarkus-run.jar /app/
+USER root
+RUN --mount=type=bind,source=scripts/image/train-appcds.sh,target=/train-appcds.sh \
+    sh /train-appcds.sh
+USER conveyor
+ENTRYPOINT ["java", "-XX:SharedArchiveFile=/app/app.jsa", "-jar", "/app/quarkus-run.jar"]
 # the worker serves health only; a fixed port in the container makes the check simple
 ENV QUARKUS_HTTP_PORT=8080
 EXPOSE 7800 7900

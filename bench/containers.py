@@ -12,9 +12,11 @@ worker container launched (`docker run`, the image's own settings, 512 MB as com
 against a backlog of RAMP_JOBS no-op jobs under a key prefix of its own in the stack's Redis, the
 jobs it worked counted every 0.5 s from the `docker run`; an api container launched alone, then
 POSTed at on its own address in 1 s passes (bench/footprint.py's ramps, as containers: a
-container's own start is in the figures). Each also with an AppCDS archive that a training run of
-the same image wrote (the images' JDK 21 has no AOT cache), and the worker with the other JIT
-setting (C1 and C2). CONTAINER_RAMPS=0 leaves them out.
+container's own start is in the figures). The images start from the AppCDS archive their build's
+training run wrote (without Redis: scripts/image/train-appcds.sh); each is also ramped with no
+archive (`java -jar` as the entrypoint), with an archive a training run of the same image under
+load wrote (the images' JDK 21 has no AOT cache), and the worker with the other JIT setting (C1
+and C2). CONTAINER_RAMPS=0 leaves them out.
 
 Run it through bench/containers.sh, which provides the Docker engine (a private one with stand-in
 base images where none answers: docs/design/containers.md).
@@ -47,11 +49,15 @@ NETWORK = f"{PROJECT}_default"
 REDIS_PASSWORD = "conveyor-demo"  # docker-compose.yml's default
 CONTAINER_RAMPS = os.environ.get("CONTAINER_RAMPS", "1") != "0"
 RAMP_RUNS = footprint.RUNS
-# the variants ramped in containers: the image as shipped, with an AppCDS archive, and for the
-# worker the other JIT setting (the api's, C1 alone, settles lower: bench/footprint.py)
-RAMP_VARIANTS = {"worker": (("plain", "the image as shipped"), ("appcds", "with an AppCDS archive"),
-                            ("tiers", "the other JIT setting")),
-                 "api": (("plain", "the image as shipped"), ("appcds", "with an AppCDS archive"))}
+# the variants ramped in containers: the image as shipped (with the AppCDS archive its build's
+# training run wrote, without Redis), with no archive, with an archive a training run under load
+# wrote, and for the worker the other JIT setting (the api's, C1 alone, settles lower:
+# bench/footprint.py)
+RAMP_VARIANTS = {"worker": (("plain", "the image as shipped (its build's archive)"), ("bare", "no archive"),
+                            ("appcds", "an archive trained under load"), ("tiers", "the other JIT setting")),
+                 "api": (("plain", "the image as shipped (its build's archive)"), ("bare", "no archive"),
+                         ("appcds", "an archive trained under load"))}
+JAR = "/app/quarkus-run.jar"
 
 
 def compose(*args, timeout=900):
@@ -191,20 +197,27 @@ def container_address(cid):
     return docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", cid).strip()
 
 
-def launch(kind, name, jdk_options=None, cds_dir=None, **env):
-    """docker run of the stack's image of kind on its network, as compose runs it (512 MB); the
-    JVM options of JDK_JAVA_OPTIONS replaced when jdk_options is given. Returns (id, launch ms)."""
+def launch(kind, name, variant_args, cds_dir=None, **env):
+    """docker run of the stack's image of kind on its network, as compose runs it (512 MB), with a
+    variant's (JDK_JAVA_OPTIONS or None, java options or None: the entrypoint replaced by
+    `java <options> -jar`). Returns (id, launch ms)."""
+    jdk_options, java_options = variant_args
     args = ["run", "-d", "--name", f"{PROJECT}-{name}", "--network", NETWORK, "--memory", "512m",
             "-e", f"REDIS_URL=redis://:{REDIS_PASSWORD}@redis:6379", "-e", f"NODE_NAME={name}",
             "-e", "CLUSTER_SECRET=bench-ramp", "-e", "CLUSTER_BIND_ADDR=site_local"]
     if jdk_options is not None:
         args += ["-e", f"JDK_JAVA_OPTIONS={jdk_options}"]
+    if java_options is not None:
+        args += ["--entrypoint", "java"]
     if cds_dir:
         args += ["-v", f"{cds_dir}:/cds"]
     for key, value in env.items():
         args += ["-e", f"{key}={value}"]
+    args.append(f"{PROJECT}-{kind}")
+    if java_options is not None:
+        args += [*java_options, "-jar", JAR]
     launched = bench.now_ms()
-    cid = docker(*args, f"{PROJECT}-{kind}").strip()
+    cid = docker(*args).strip()
     LAUNCHED.append(cid)
     return cid, launched
 
@@ -244,10 +257,10 @@ def await_ready(address, cid, timeout_s=120):
                      + docker("logs", "--tail", "20", cid))
 
 
-def worker_ramp(r, sha, tag, jdk_options, cds_dir):
+def worker_ramp(r, sha, tag, variant_args, cds_dir):
     prefix = f"ramp{tag}"
     footprint.backlog(r, sha, prefix, footprint.RAMP_JOBS, tag)
-    cid, launched = launch("worker", f"ramp-{tag}", jdk_options, cds_dir, REDIS_PREFIX=prefix,
+    cid, launched = launch("worker", f"ramp-{tag}", variant_args, cds_dir, REDIS_PREFIX=prefix,
                            WORKER_CONCURRENCY=50, WORK_DURATION=0, RESULT_TTL="10m")
     counts = footprint.count_worked(r, prefix, launched)
     started_s = container_started_s(cid, launched)
@@ -266,9 +279,9 @@ def container_started_s(cid, launched_ms):
     return round(moment.timestamp() - launched_ms / 1000, 2)
 
 
-def api_ramp(r, tag, jdk_options, cds_dir):
+def api_ramp(r, tag, variant_args, cds_dir):
     prefix = f"ramp{tag}"
-    cid, launched = launch("api", f"ramp-{tag}", jdk_options, cds_dir, REDIS_PREFIX=prefix)
+    cid, launched = launch("api", f"ramp-{tag}", variant_args, cds_dir, REDIS_PREFIX=prefix)
     address = container_address(cid)
     await_ready(address, cid)
     ready_s = (bench.now_ms() - launched) / 1000
@@ -279,16 +292,18 @@ def api_ramp(r, tag, jdk_options, cds_dir):
     return {**ramp, "container_started_s": started_s}
 
 
-def train(r, sha, kind, jdk_options, cds_dir):
-    """A training run of the image, which writes its AppCDS archive into cds_dir as it stops."""
+def train(r, sha, kind, cds_dir):
+    """A training run of the image under load, which writes its AppCDS archive into cds_dir as it
+    stops."""
     prefix = f"train{kind}"
+    variant_args = (None, [f"-XX:ArchiveClassesAtExit=/cds/{kind}.jsa"])
     if kind == "worker":
         footprint.backlog(r, sha, prefix, 50_000 * footprint.TRAIN_S, "train")
-        cid, _ = launch("worker", f"train-{kind}", jdk_options, cds_dir, REDIS_PREFIX=prefix,
+        cid, _ = launch("worker", f"train-{kind}", variant_args, cds_dir, REDIS_PREFIX=prefix,
                         WORKER_CONCURRENCY=50, WORK_DURATION=0, RESULT_TTL="10m")
         time.sleep(footprint.TRAIN_S)
     else:
-        cid, _ = launch("api", f"train-{kind}", jdk_options, cds_dir, REDIS_PREFIX=prefix)
+        cid, _ = launch("api", f"train-{kind}", variant_args, cds_dir, REDIS_PREFIX=prefix)
         address = container_address(cid)
         await_ready(address, cid)
         footprint.wrk_pass(f"{address}:8080", footprint.TRAIN_S, f"train {time.time()}")
@@ -312,14 +327,15 @@ def container_ramps():
     try:
         for kind, variants in RAMP_VARIANTS.items():
             image_options = bench.worker_jdk_options() if kind == "worker" else ""
-            options = {"plain": None,
-                       "appcds": f"{image_options} -XX:SharedArchiveFile=/cds/{kind}.jsa".strip(),
-                       "tiers": f"{image_options} {footprint.OTHER_TIERS[kind][0]}".strip()}
+            # (JDK_JAVA_OPTIONS, java options replacing the entrypoint's): the image's own JIT
+            # setting stays in its JDK_JAVA_OPTIONS, the archive is the entrypoint's
+            options = {"plain": (None, None), "bare": (None, []),
+                       "appcds": (None, [f"-XX:SharedArchiveFile=/cds/{kind}.jsa"]),
+                       "tiers": (f"{image_options} {footprint.OTHER_TIERS[kind][0]}".strip(), None)}
             out[kind] = {variant: [] for variant, _ in variants}
-            out[kind]["appcds_archive_mb"] = train(
-                r, sha, kind, f"{image_options} -XX:ArchiveClassesAtExit=/cds/{kind}.jsa".strip(), cds_dir)
+            out[kind]["appcds_archive_mb"] = train(r, sha, kind, cds_dir)
             bench.log(NAME, f"{kind}: an AppCDS archive of {out[kind]['appcds_archive_mb']:.0f} MB from a "
-                            f"{footprint.TRAIN_S} s training run of its image")
+                            f"{footprint.TRAIN_S} s training run of its image under load")
             for run in range(1, RAMP_RUNS + 1):
                 for variant, _ in variants:
                     tag = f"{kind}{variant}{run}"

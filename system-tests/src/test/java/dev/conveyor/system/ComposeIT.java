@@ -75,7 +75,7 @@ class ComposeIT {
 
   @Test
   @Order(1)
-  void everyHealthcheckTurnsHealthyAndNothingRunsAsRoot() throws Exception {
+  void everyHealthcheckTurnsHealthyNothingRunsAsRootAndTheJvmsUseTheirArchive() throws Exception {
     Map<String, Integer> expected = Map.of("api", 2, "worker", 3, "lb", 1, "redis", 1, "sysmon", 1);
     List<JsonNode> containers = compose.containers();
     for (var service : expected.entrySet()) {
@@ -99,6 +99,13 @@ class ComposeIT {
         assertTrue(processes.length > 1, name + ": " + String.join("\n", processes));
         for (int i = 1; i < processes.length; i++) {
           assertNotEquals("0", processes[i].trim().split("\\s+")[1], name + ": " + processes[i]);
+        }
+        if (service.getKey().equals("api") || service.getKey().equals("worker")) {
+          // the JVM (the entrypoint, pid 1) maps the AppCDS archive its image build wrote only
+          // when it accepted it: an archive it refused would be ignored without a word
+          String maps = compose.docker(30, "exec", name, "cat", "/proc/1/maps").out();
+          assertTrue(
+              maps.contains("/app/app.jsa"), name + " starts from its image's AppCDS archive");
         }
       }
     }
