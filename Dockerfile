@@ -57,10 +57,9 @@ HEALTHCHECK --interval=5s --timeout=2s --retries=6 \
     CMD curl -fsS http://127.0.0.1:8080/q/health/ready || exit 1
 
 FROM runtime AS worker
-# C1 alone, no C2: a worker's own work is Redis round trips and hand-offs between threads, which
-# C1's code runs as fast as C2's (bench/footprint.py: the same warm drain rate), and a worker
-# launched against a backlog reaches that rate about 3 s after launch instead of 7-9 s, without
-# C2's compilations taking a core for seconds (docs/benchmarks.md, session 15). A handler that
+# C1 alone, no C2: a worker launched against a backlog reaches its warm rate about 3 s after
+# launch instead of 7-9 s, without C2's compilations taking a core for seconds (docs/benchmarks.md,
+# session 15); the price is about 15 % of the warm drain rate (session 16, paired runs). A handler that
 # computes hard in Java runs faster with C2: give its workers JDK_JAVA_OPTIONS="" (the guide says
 # so). The api keeps C2: its own code is its cost (C1 alone: 40 % fewer POSTs per second).
 ENV JDK_JAVA_OPTIONS="-XX:TieredStopAtLevel=1"
