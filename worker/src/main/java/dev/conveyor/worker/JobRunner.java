@@ -4,9 +4,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.core.ClaimedJob;
 import java.time.Duration;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -24,14 +24,22 @@ final class JobRunner {
   private final ObjectMapper json;
   private final Duration jobTimeout;
   // interrupts handlers that outlive JOB_TIMEOUT; one daemon thread for all handlers
-  private final ScheduledExecutorService watchdog =
-      Executors.newSingleThreadScheduledExecutor(
-          Thread.ofPlatform().name("job-timeout").daemon().factory());
+  private final ScheduledThreadPoolExecutor watchdog =
+      new ScheduledThreadPoolExecutor(
+          1, Thread.ofPlatform().name("job-timeout").daemon().factory());
 
   JobRunner(JobHandler handler, ObjectMapper json, Duration jobTimeout) {
     this.handler = handler;
     this.json = json;
     this.jobTimeout = jobTimeout;
+    // a finished attempt's timer leaves the queue at once: by default a cancelled one stays until
+    // its delay elapses, so fast jobs under a long JOB_TIMEOUT would pile up millions of them
+    watchdog.setRemoveOnCancelPolicy(true);
+  }
+
+  /** Timers of attempts under way (one per running attempt when JOB_TIMEOUT is set). */
+  int pendingTimers() {
+    return watchdog.getQueue().size();
   }
 
   /**
