@@ -12,11 +12,14 @@ worker container launched (`docker run`, the image's own settings, 512 MB as com
 against a backlog of RAMP_JOBS no-op jobs under a key prefix of its own in the stack's Redis, the
 jobs it worked counted every 0.5 s from the `docker run`; an api container launched alone, then
 POSTed at on its own address in 1 s passes (bench/footprint.py's ramps, as containers: a
-container's own start is in the figures). The images start from the AppCDS archive their build's
-training run wrote (without Redis: scripts/image/train-appcds.sh); each is also ramped with no
-archive (`java -jar` as the entrypoint), with an archive a training run of the same image under
-load wrote (the images' JDK 21 has no AOT cache), and the worker with the other JIT setting (C1
-and C2). CONTAINER_RAMPS=0 leaves them out.
+container's own start is in the figures; Redis starts no AOF rewrite during a ramp). The images start from what their build's training run
+wrote (the api an AppCDS archive, trained without Redis: scripts/image/train-appcds.sh; the worker
+an AOT cache, trained working jobs: scripts/image/train-worker.sh); each is also
+ramped with no archive or cache (`java -jar` as the entrypoint), with an AppCDS archive and with a JDK AOT cache (JEP
+483/514/515) that training runs of the same image under load wrote, and the worker with the other
+JIT setting (C1 and C2). BASELINE_IMAGES=worker=<image>,api=<image> ramps those images as well, in
+the same rounds (an image built before a change and tagged: the change measured paired).
+RAMP_KINDS=worker or api ramps one kind; CONTAINER_RAMPS=0 leaves the ramps out.
 
 Run it through bench/containers.sh, which provides the Docker engine (a private one with stand-in
 base images where none answers: docs/design/containers.md).
@@ -49,14 +52,25 @@ NETWORK = f"{PROJECT}_default"
 REDIS_PASSWORD = "conveyor-demo"  # docker-compose.yml's default
 CONTAINER_RAMPS = os.environ.get("CONTAINER_RAMPS", "1") != "0"
 RAMP_RUNS = footprint.RUNS
-# the variants ramped in containers: the image as shipped (with the AppCDS archive its build's
-# training run wrote, without Redis), with no archive, with an archive a training run under load
+# the variants ramped in containers: the image as shipped (with the archive or cache its build's
+# training run wrote), with no archive or cache, with an archive and an AOT cache training runs under load
 # wrote, and for the worker the other JIT setting (the api's, C1 alone, settles lower:
 # bench/footprint.py)
-RAMP_VARIANTS = {"worker": (("plain", "the image as shipped (its build's archive)"), ("bare", "no archive"),
-                            ("appcds", "an archive trained under load"), ("tiers", "the other JIT setting")),
-                 "api": (("plain", "the image as shipped (its build's archive)"), ("bare", "no archive"),
-                         ("appcds", "an archive trained under load"))}
+RAMP_VARIANTS = {"worker": (("plain", "the image as shipped (its build's AOT cache)"), ("bare", "no archive or cache"),
+                            ("appcds", "an archive trained under load"), ("aot", "an AOT cache trained under load"),
+                            ("tiers", "the other JIT setting")),
+                 "api": (("plain", "the image as shipped (its build's AppCDS archive)"), ("bare", "no archive or cache"),
+                         ("appcds", "an archive trained under load"), ("aot", "an AOT cache trained under load"))}
+# BASELINE_IMAGES=worker=<image>,api=<image>: each image named is ramped too, as it starts itself,
+# beside the stack's (an image built before a change, tagged: the change measured paired, in one
+# run, on these noisy machines)
+BASELINE_IMAGES = dict(pair.split("=", 1) for pair in os.environ.get("BASELINE_IMAGES", "").split(",") if pair)
+for _kind, _image in BASELINE_IMAGES.items():
+    RAMP_VARIANTS[_kind] += (("baseline", f"the image {_image}"),)
+# RAMP_KINDS=worker (or api) ramps one kind only, as in bench/footprint.py
+RAMP_VARIANTS = {kind: variants for kind, variants in RAMP_VARIANTS.items() if kind in footprint.RAMP_KINDS}
+# the training runs: the file each writes in the mounted directory, and the option that has it written
+TRAINED = {"appcds": ("{kind}.jsa", "-XX:ArchiveClassesAtExit"), "aot": ("{kind}.aot", "-XX:AOTCacheOutput")}
 JAR = "/app/quarkus-run.jar"
 
 
@@ -112,6 +126,9 @@ def main():
     ENV.update(LB_PORT=str(lb), LB_STATS_PORT=str(bench.free_port()),
                SYSMON_PORT=str(bench.free_port()))
     compose("down", "-v", "--remove-orphans")
+    # ramp and training containers a killed run left behind (their names would clash)
+    for cid in docker("ps", "-aq", "--filter", f"name=^{PROJECT}-(ramp|train)-").split():
+        docker("rm", "-f", cid)
     try:
         bench.log(NAME, "building and starting the stack (docker compose up --build)")
         started = time.time()
@@ -122,7 +139,7 @@ def main():
         for service in ("api", "worker", "sysmon"):
             size = int(docker("image", "inspect", "-f", "{{.Size}}", f"{PROJECT}-{service}").strip())
             images[f"{PROJECT}-{service}"] = round(size / 1e6)
-        for base in ("eclipse-temurin:21-jre", "haproxy:3.2", "redis:7.4"):
+        for base in ("eclipse-temurin:25-jre", "haproxy:3.2", "redis:7.4"):
             images[base] = round(int(docker("image", "inspect", "-f", "{{.Size}}", base).strip()) / 1e6)
         time.sleep(5)
         idle = rss_by_service()
@@ -190,6 +207,7 @@ def main():
               f"median {statistics.median(started):.2f} s ({min(started):.2f}–{max(started):.2f}).")
 
 ENV = dict(os.environ)
+BASELINE = ("baseline", None)  # the variant_args of a BASELINE_IMAGES image: its own entrypoint and settings
 LAUNCHED = []  # containers started by the ramps, removed at the end whatever happens
 
 
@@ -201,7 +219,7 @@ def launch(kind, name, variant_args, cds_dir=None, **env):
     """docker run of the stack's image of kind on its network, as compose runs it (512 MB), with a
     variant's (JDK_JAVA_OPTIONS or None, java options or None: the entrypoint replaced by
     `java <options> -jar`). Returns (id, launch ms)."""
-    jdk_options, java_options = variant_args
+    jdk_options, java_options = (None, None) if variant_args == BASELINE else variant_args
     args = ["run", "-d", "--name", f"{PROJECT}-{name}", "--network", NETWORK, "--memory", "512m",
             "-e", f"REDIS_URL=redis://:{REDIS_PASSWORD}@redis:6379", "-e", f"NODE_NAME={name}",
             "-e", "CLUSTER_SECRET=bench-ramp", "-e", "CLUSTER_BIND_ADDR=site_local"]
@@ -213,7 +231,7 @@ def launch(kind, name, variant_args, cds_dir=None, **env):
         args += ["-v", f"{cds_dir}:/cds"]
     for key, value in env.items():
         args += ["-e", f"{key}={value}"]
-    args.append(f"{PROJECT}-{kind}")
+    args.append(BASELINE_IMAGES[kind] if variant_args == BASELINE else f"{PROJECT}-{kind}")
     if java_options is not None:
         args += [*java_options, "-jar", JAR]
     launched = bench.now_ms()
@@ -292,27 +310,29 @@ def api_ramp(r, tag, variant_args, cds_dir):
     return {**ramp, "container_started_s": started_s}
 
 
-def train(r, sha, kind, cds_dir):
-    """A training run of the image under load, which writes its AppCDS archive into cds_dir as it
-    stops."""
-    prefix = f"train{kind}"
-    variant_args = (None, [f"-XX:ArchiveClassesAtExit=/cds/{kind}.jsa"])
+def train(r, sha, kind, cds_dir, variant):
+    """A training run of the image under load, which writes its AppCDS archive or AOT cache (as
+    TRAINED names them) into cds_dir as it stops; its size in MB."""
+    prefix = f"train{kind}{variant}"
+    name, option = TRAINED[variant]
+    name = name.format(kind=kind)
+    variant_args = (None, [f"{option}=/cds/{name}"])
     if kind == "worker":
         footprint.backlog(r, sha, prefix, 50_000 * footprint.TRAIN_S, "train")
-        cid, _ = launch("worker", f"train-{kind}", variant_args, cds_dir, REDIS_PREFIX=prefix,
+        cid, _ = launch("worker", f"train-{kind}-{variant}", variant_args, cds_dir, REDIS_PREFIX=prefix,
                         WORKER_CONCURRENCY=50, WORK_DURATION=0, RESULT_TTL="10m")
         time.sleep(footprint.TRAIN_S)
     else:
-        cid, _ = launch("api", f"train-{kind}", variant_args, cds_dir, REDIS_PREFIX=prefix)
+        cid, _ = launch("api", f"train-{kind}-{variant}", variant_args, cds_dir, REDIS_PREFIX=prefix)
         address = container_address(cid)
         await_ready(address, cid)
         footprint.wrk_pass(f"{address}:8080", footprint.TRAIN_S, f"train {time.time()}")
     logs = docker("logs", "--tail", "20", cid)
     remove(cid, stop_s=120)
     forget(r, prefix)
-    archive = os.path.join(cds_dir, f"{kind}.jsa")
+    archive = os.path.join(cds_dir, name)
     if not os.path.exists(archive):
-        raise SystemExit(f"the {kind} training run wrote no archive: {logs}")
+        raise SystemExit(f"the {kind} training run wrote no {name}: {logs}")
     return os.path.getsize(archive) / 1e6
 
 
@@ -331,16 +351,20 @@ def container_ramps():
             # setting stays in its JDK_JAVA_OPTIONS, the archive is the entrypoint's
             options = {"plain": (None, None), "bare": (None, []),
                        "appcds": (None, [f"-XX:SharedArchiveFile=/cds/{kind}.jsa"]),
+                       "aot": (None, [f"-XX:AOTCache=/cds/{kind}.aot"]), "baseline": BASELINE,
                        "tiers": (f"{image_options} {footprint.OTHER_TIERS[kind][0]}".strip(), None)}
             out[kind] = {variant: [] for variant, _ in variants}
-            out[kind]["appcds_archive_mb"] = train(r, sha, kind, cds_dir)
-            bench.log(NAME, f"{kind}: an AppCDS archive of {out[kind]['appcds_archive_mb']:.0f} MB from a "
-                            f"{footprint.TRAIN_S} s training run of its image under load")
+            for variant, (name, _) in TRAINED.items():
+                if variant in dict(variants):
+                    mb = out[kind][f"{variant}_mb"] = train(r, sha, kind, cds_dir, variant)
+                    bench.log(NAME, f"{kind}: {name.format(kind=kind)}, {mb:.0f} MB, from a "
+                                    f"{footprint.TRAIN_S} s training run of its image under load")
             for run in range(1, RAMP_RUNS + 1):
                 for variant, _ in variants:
                     tag = f"{kind}{variant}{run}"
-                    ramp = (worker_ramp(r, sha, tag, options[variant], cds_dir) if kind == "worker"
-                            else api_ramp(r, tag, options[variant], cds_dir))
+                    with bench.no_aof_rewrites(r):
+                        ramp = (worker_ramp(r, sha, tag, options[variant], cds_dir) if kind == "worker"
+                                else api_ramp(r, tag, options[variant], cds_dir))
                     out[kind][variant].append(ramp)
                     bench.log(NAME, f"{kind} container cold ramp, {variant}, run {run}: 80 % of its warm "
                                     f"{ramp['warm']:,.0f}/s at {ramp['at_80']} s after docker run (the container "

@@ -16,8 +16,10 @@ Cold ramp (issue 21, goal 6): how soon a freshly launched process works at its w
 - API: launched alone, then wrk -t2 -c50 POSTs straight at it in 1 s passes from the moment it is
   ready, for API_RAMP_S s; its warm rate the median of the passes from 15 s on (later, as the
   queue passes a million jobs, Redis' AOF rewrites slow every POST, warm or not).
+- During a ramp Redis starts no AOF rewrite of its own (one under way is waited out first): a
+  rewrite forks and copies the data set, a core for seconds, which a ramp that met it measured.
 Each with the images' options; with an AppCDS archive (-XX:ArchiveClassesAtExit in the training
-run, -XX:SharedArchiveFile after: the classes parsed ahead, what the images' JDK 21 offers); and
+run, -XX:SharedArchiveFile after: the classes parsed ahead: what the images ship); and
 with a JDK AOT cache (JEP 483/514/515: classes loaded and linked, and method profiles; written
 with -XX:AOTCacheOutput, given as -XX:AOTCache). A training run is the same process under the same
 load for TRAIN_S s, stopped with SIGTERM (the JVM writes the archive or cache as it exits). And
@@ -164,7 +166,7 @@ def train(stack, r, sha, kind, output_arg, path):
 
 
 # the variants of a cold ramp: the images' options; AppCDS (a dynamic CDS archive of the classes a
-# training run loaded, -XX:ArchiveClassesAtExit: JDK 13 on, so the images' JDK 21 too); the JDK's
+# training run loaded, -XX:ArchiveClassesAtExit: JDK 13 on; what the images ship); the JDK's
 # AOT cache (JDK 24 on: the classes loaded and linked, and from JDK 25 the method profiles); the
 # other JIT setting ("tiers"): the worker image runs C1 alone (-XX:TieredStopAtLevel=1, no C2,
 # whose compilations take a core for seconds on a cold start), so its other is the JVM's default,
@@ -201,8 +203,9 @@ def ramps(stack, r):
         for run in range(1, RUNS + 1):
             for variant, _ in VARIANTS:
                 tag = f"{kind}{variant}{run}"
-                ramp = (worker_ramp(stack, r, sha, tag, args[variant]) if kind == "worker"
-                        else api_ramp(stack, tag, args[variant]))
+                with bench.no_aof_rewrites(r):
+                    ramp = (worker_ramp(stack, r, sha, tag, args[variant]) if kind == "worker"
+                            else api_ramp(stack, tag, args[variant]))
                 out[kind][variant].append(ramp)
                 bench.log(NAME, f"{kind} cold ramp, {variant}, run {run}: 80 % of its warm "
                                 f"{ramp['warm']:,.0f}/s at {ramp['at_80']} s after launch; " + " ".join(map(str, ramp["rates"])))

@@ -1,6 +1,7 @@
 """Shared parts of the benchmarks: a private redis-server, the services as real processes, a small
 Redis protocol client, statistics and the JSON results. Everything a benchmark starts it stops;
 it never touches a process it did not start."""
+import contextlib
 import json
 import os
 import platform
@@ -188,6 +189,21 @@ def hand_over(r, prefix, staging, suffixes=("",), types=("default",)):
 
 LUA_DIR = os.path.join(ROOT, "core", "src", "main", "resources", "lua")
 LUA_INCLUDE = "--@include "
+
+
+@contextlib.contextmanager
+def no_aof_rewrites(r, limit_s=120):
+    """Within it, Redis starts no AOF rewrite by itself (auto-aof-rewrite-percentage 0, restored
+    after), and none is under way at its start: a rewrite is a fork copying the whole data set,
+    which takes a core for seconds on these 2 cores, and a cold ramp that met one measured it."""
+    before = r.call("CONFIG", "GET", "auto-aof-rewrite-percentage")[1]
+    r.call("CONFIG", "SET", "auto-aof-rewrite-percentage", "0")
+    try:
+        wait_until(lambda: "aof_rewrite_in_progress:0" in r.call("INFO", "persistence"), limit_s,
+                   "the AOF rewrite under way to end")
+        yield
+    finally:
+        r.call("CONFIG", "SET", "auto-aof-rewrite-percentage", before)
 
 
 def lua(name):

@@ -1,12 +1,14 @@
 #!/bin/sh
-# A training run, inside an image build (the Dockerfile's api and worker stages): the service
+# A training run, inside an image build (the Dockerfile's api stage; the worker's is
+# train-worker.sh, which writes an AOT cache while working jobs): the service
 # started as the image starts it, with the JVM writing an AppCDS archive of the classes it loaded
 # (-XX:ArchiveClassesAtExit) as it exits, then stopped with SIGTERM once it has started.
 #
 # A build has no Redis: the run names a closed port (connections are refused at once, the service
 # retries), so the archive holds the classes of the start (Quarkus, Vert.x, Netty, Jackson,
 # JGroups, the service's own), not those of the first jobs or requests; bench/containers.sh
-# measures it against an archive trained under load. The HTTP and cluster ports are random and
+# measures it against an archive and an AOT cache trained under load (for the api, neither did
+# better in session 17). The HTTP and cluster ports are random and
 # on loopback: a build on the host's network must not take ports the host uses.
 set -eu
 log=/tmp/appcds-training.log

@@ -98,7 +98,7 @@ stand_in_images() {
   mkdir "$context/ca"
   # this machine's own trusted CAs (HTTPS to Maven Central may pass through one), for mvnw and apt
   cp /usr/local/share/ca-certificates/*.crt "$context/ca/" 2>/dev/null || true
-  for pair in jdk:eclipse-temurin:21-jdk jre:eclipse-temurin:21-jre haproxy:haproxy:3.2 redis:redis:7.4; do
+  for pair in jdk:eclipse-temurin:25-jdk jre:eclipse-temurin:25-jre haproxy:haproxy:3.2 redis:redis:7.4; do
     file="${pair%%:*}" tag="${pair#*:}"
     # built again when its Dockerfile changed: the image carries the Dockerfile's hash
     sum="$(sha256sum "$root/scripts/stand-ins/$file.Dockerfile" | cut -c1-16)"

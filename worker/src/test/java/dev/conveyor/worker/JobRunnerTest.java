@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.conveyor.core.ClaimedJob;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -44,7 +45,7 @@ class JobRunnerTest {
       AtomicReference<OutcomeWriter.Outcome> held = new AtomicReference<>();
       Thread attempt =
           Thread.ofVirtual().start(() -> held.set(runner.run(new ClaimedJob("H", "hold", 1, "l"))));
-      assertTrue(running.await(10, java.util.concurrent.TimeUnit.SECONDS));
+      assertTrue(running.await(10, TimeUnit.SECONDS));
       assertEquals(1, runner.pendingTimers(), "the running attempt's timer");
       release.countDown();
       attempt.join(10_000);
@@ -60,7 +61,7 @@ class JobRunnerTest {
     JobRunner runner =
         new JobRunner(
             job -> {
-              Thread.sleep(60_000);
+              new CountDownLatch(1).await(); // blocks until interrupted
               return "late";
             },
             JSON,
