@@ -75,7 +75,9 @@ COPY --from=build --chown=conveyor /src/worker/target/quarkus-app/quarkus-run.ja
 
 FROM worker-files AS worker-training
 USER root
-RUN apt-get update && apt-get install -y --no-install-recommends redis-server
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends redis-server \
+    && rm -rf /var/lib/apt/lists/*
 # the jobs it works come through an api, as in production
 COPY --from=build /src/api/target/quarkus-app/ /training/api/
 RUN --mount=type=bind,source=scripts/image/train-worker.sh,target=/train-worker.sh \
