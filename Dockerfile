@@ -39,10 +39,10 @@ ENTRYPOINT ["java", "-jar", "/app/quarkus-run.jar"]
 # and laid out ahead), which a training run of the image writes while it is built
 # (scripts/image/train-appcds.sh, without Redis): its first answers come sooner. The worker image
 # starts from a JDK AOT cache (/app/app.aot, JEP 483/514/515: the classes its start and its work
-# load, linked ahead, and its methods' profiles), written by a training run that works jobs
+# load, linked ahead; the JIT profiles it holds are few with C1 alone), written by a training run that works jobs
 # (scripts/image/train-worker.sh, with a Redis of its own) in a stage FROM the image's own files, of
 # which only the cache is kept: in a container its first jobs come sooner and it reaches its warm
-# rate about 2 s sooner than with the archive (bench/containers.sh, docs/benchmarks.md, session 17;
+# rate 0.5-2 s sooner than with the archive (bench/containers.sh, docs/benchmarks.md, session 17;
 # for the api the cache measured no better than the archive). Only the image's own JVM, with these
 # very files, can use either; a JVM that cannot ignores it and starts as without one.
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # A training run inside an image build (the Dockerfile's worker-training stage): the worker started
 # as its image starts it, working jobs for TRAINING_S (8) seconds, with the JVM writing its AOT cache
-# (JEP 483/514/515: the classes it loaded, linked, and the profiles of its hot methods) to
+# (JEP 483/514/515: the classes it loaded, linked; few JIT profiles with the image's C1 alone) to
 # /app/app.aot as it exits; the image's entrypoint starts from it (-XX:AOTCache). The jobs come
 # through an api (the api stage's files under /training/api, started without a cache) that curl
 # POSTs at, 50 at once: a backlog first, then on while the worker works.
