@@ -1,5 +1,6 @@
 # Stand-in for eclipse-temurin:25-jre (see jdk.Dockerfile): java on PATH, JAVA_HOME=/opt/java/openjdk,
-# apt usable by the runtime stage (it installs curl for the HEALTHCHECK), useradd.
+# apt usable by the worker's training stage (it installs redis-server and curl), bash (the
+# HEALTHCHECKs), useradd.
 FROM conveyor-stand-in/debian:trixie
 COPY ca/ /usr/local/share/ca-certificates/
 RUN apt-get update -q \
