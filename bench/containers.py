@@ -19,7 +19,8 @@ ramped with no archive or cache (`java -jar` as the entrypoint), with an AppCDS 
 483/514/515) that training runs of the same image under load wrote, and the worker with the other
 JIT setting (C1 and C2). BASELINE_IMAGES=worker=<image>,api=<image> ramps those images as well, in
 the same rounds (an image built before a change and tagged: the change measured paired).
-RAMP_KINDS=worker or api ramps one kind; CONTAINER_RAMPS=0 leaves the ramps out.
+RAMP_KINDS=worker or api ramps one kind, VARIANTS=bare,appcds,aot,tiers (the default: all) a subset
+of the variants beside the image as shipped; CONTAINER_RAMPS=0 leaves the ramps out.
 
 Run it through bench/containers.sh, which provides the Docker engine (a private one with stand-in
 base images where none answers: docs/design/containers.md).
@@ -67,8 +68,12 @@ RAMP_VARIANTS = {"worker": (("plain", "the image as shipped (its build's AOT cac
 BASELINE_IMAGES = dict(pair.split("=", 1) for pair in os.environ.get("BASELINE_IMAGES", "").split(",") if pair)
 for _kind, _image in BASELINE_IMAGES.items():
     RAMP_VARIANTS[_kind] += (("baseline", f"the image {_image}"),)
-# RAMP_KINDS=worker (or api) ramps one kind only, as in bench/footprint.py
-RAMP_VARIANTS = {kind: variants for kind, variants in RAMP_VARIANTS.items() if kind in footprint.RAMP_KINDS}
+# RAMP_KINDS=worker (or api) ramps one kind only, as in bench/footprint.py; VARIANTS=bare,tiers (a
+# subset of the others) ramps those beside the image as shipped (and the baseline, when named)
+_CHOSEN = os.environ.get("VARIANTS")
+RAMP_VARIANTS = {kind: tuple(v for v in variants
+                             if _CHOSEN is None or v[0] in ("plain", "baseline") or v[0] in _CHOSEN.split(","))
+                 for kind, variants in RAMP_VARIANTS.items() if kind in footprint.RAMP_KINDS}
 # the training runs: the file each writes in the mounted directory, and the option that has it written
 TRAINED = {"appcds": ("{kind}.jsa", "-XX:ArchiveClassesAtExit"), "aot": ("{kind}.aot", "-XX:AOTCacheOutput")}
 JAR = "/app/quarkus-run.jar"
