@@ -36,7 +36,10 @@ class HealthcheckScriptIT {
         new ProcessBuilder("bash", SCRIPT.toString(), Integer.toString(port), path)
             .redirectErrorStream(true)
             .start();
-    assertTrue(process.waitFor(10, TimeUnit.SECONDS), "the check ended within 10 s");
+    if (!process.waitFor(10, TimeUnit.SECONDS)) {
+      process.destroyForcibly(); // never left behind, whatever the assertion says
+      throw new AssertionError("the check did not end within 10 s");
+    }
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     return new Check(process.exitValue(), output);
   }
